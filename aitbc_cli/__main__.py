@@ -1,0 +1,3 @@
+from aitbc_cli.main import main
+
+main()

@@ -1,0 +1,33 @@
+"""The `aitbc` command."""
+
+import sys
+
+import click
+from django.core.exceptions import ImproperlyConfigured
+
+from aitbc_cli.db import db
+from aitbc_cli.keys import keys
+from aitbc_cli.processes import beat, flower, serve, up, worker
+
+
+@click.group()
+@click.version_option("0.1.0", prog_name="aitbc")
+def cli():
+    """AITBC: a GPU compute marketplace for AI work."""
+
+
+cli.add_command(serve)
+cli.add_command(worker)
+cli.add_command(beat)
+cli.add_command(flower)
+cli.add_command(up)
+cli.add_command(db)
+cli.add_command(keys)
+
+
+def main():
+    try:
+        cli(standalone_mode=True)
+    except ImproperlyConfigured as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,101 @@
+"""The NinjaAPI every service builds on: one error shape, one auth, docs at /v1/docs."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from aitbc_site.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def _field_name(loc: list) -> str:
+    # ninja prefixes locations with the parameter source and name: ("body", "payload", "type")
+    parts = [str(p) for p in loc]
+    if len(parts) > 2 and parts[0] == "body":
+        parts = parts[2:]
+    elif len(parts) > 1 and parts[0] in ("query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_detail(errors: list[dict]) -> str:
+    return "; ".join(f"{_field_name(e.get('loc', []))}: {e.get('msg', 'invalid')}" for e in errors)
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str, code: str, **extra) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(ApiError)
+    def api_error(request, exc: ApiError):
+        return error_response(api, request, exc.status, exc.detail, exc.code)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors]
+        return error_response(api, request, 422, validation_detail(errors), "validation_error", errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc):
+        return error_response(
+            api, request, 401, "missing or unknown API key (send Authorization: Bearer KEY)", "unauthenticated"
+        )
+
+    @api.exception_handler(AuthorizationError)
+    def forbidden(request, exc):
+        return error_response(api, request, 403, "this key may not do that", "forbidden")
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+            return error_response(api, request, 400, "the request body is not valid JSON", "malformed_json")
+        return error_response(api, request, exc.status_code, str(exc), STATUS_CODES.get(exc.status_code, "error"))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return error_response(api, request, 404, str(exc) or "not found", "not_found")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        return error_response(api, request, 413, "the request body is too large", "payload_too_large")
+
+    @api.exception_handler(Exception)
+    def internal(request, exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(api, request, 500, "internal error; it has been logged", "internal_error")
+
+
+def service_api(service: str, routers: list[tuple[str, Router]]) -> NinjaAPI:
+    """One service's API, served under /v1/ with its OpenAPI document and docs."""
+    from apps.accounts.api import principal_router
+
+    api = NinjaAPI(
+        title=f"AITBC {service}",
+        version="1",
+        description=f"The {service} service of AITBC. Authenticate with `Authorization: Bearer KEY`.",
+        urls_namespace=f"{service}-api",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(api)
+    api.add_router("/principals", principal_router())
+    for prefix, router in routers:
+        api.add_router(prefix, router)
+    return api

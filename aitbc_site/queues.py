@@ -1,0 +1,19 @@
+"""Celery queue names, named once. Tasks name their queue from here; the worker consumes these."""
+
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    CONTROL = "control"  # small housekeeping: probes, sweeps, reconciliation
+    DISPATCH = "dispatch"  # waking miners for queued jobs
+    SETTLEMENT = "settlement"  # money: captures, payouts, refunds
+    MATCHING = "matching"  # the order book
+    SEALING = "sealing"  # the block log
+
+
+CONTROL_PLANE_QUEUES = tuple(q.value for q in Queue)
+
+
+def gpu_queue(miner_id: str) -> str:
+    """The queue a miner's GPU worker consumes."""
+    return f"gpu.{miner_id}"

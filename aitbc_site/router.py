@@ -1,0 +1,26 @@
+"""Sends every model to its domain's database; refuses relations across databases."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from aitbc_site.domains import APP_DATABASES
+
+
+def database_for_app(app_label: str) -> str:
+    try:
+        return APP_DATABASES[app_label]
+    except KeyError:
+        raise ImproperlyConfigured(f"app {app_label!r} has no database: add it to aitbc_site.domains.APP_DATABASES")
+
+
+class DomainRouter:
+    def db_for_read(self, model, **hints):
+        return database_for_app(model._meta.app_label)
+
+    def db_for_write(self, model, **hints):
+        return database_for_app(model._meta.app_label)
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return database_for_app(obj1._meta.app_label) == database_for_app(obj2._meta.app_label)
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return database_for_app(app_label) == db

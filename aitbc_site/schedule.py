@@ -1,0 +1,11 @@
+"""Every periodic task, in one place, each with an expiry so a backlog never piles up."""
+
+from aitbc_site.queues import Queue
+
+BEAT_SCHEDULE = {
+    "monitoring.worker_probe": {
+        "task": "monitoring.worker_probe",
+        "schedule": 30.0,
+        "options": {"queue": Queue.CONTROL.value, "expires": 25},
+    },
+}

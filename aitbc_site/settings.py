@@ -1,0 +1,129 @@
+"""Settings for every AITBC process, read from the environment (see README, "Configuration").
+
+AITBC_SERVICE picks the URLconf a process serves; everything else is shared.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from aitbc_site.config import broker_settings, database_settings, home_dir, secret_from_file
+from aitbc_site.domains import FLOWER_PORT, SERVICE_PORTS, SERVICES
+from aitbc_site.queues import CONTROL_PLANE_QUEUES
+from aitbc_site.schedule import BEAT_SCHEDULE
+
+env = environ.Env()
+BASE_DIR = Path(__file__).resolve().parent.parent
+AITBC_HOME = home_dir(env)
+AITBC_VERSION = "0.1.0"
+
+AITBC_SERVICE = env.str("AITBC_SERVICE", default="gateway")
+if AITBC_SERVICE not in SERVICES:
+    raise ImproperlyConfigured(f"AITBC_SERVICE={AITBC_SERVICE!r} is not one of: {', '.join(SERVICES)}")
+
+SECRET_KEY = env.str("AITBC_SECRET_KEY", default="") or secret_from_file(AITBC_HOME / "secret_key")
+DEBUG = env.bool("AITBC_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("AITBC_ALLOWED_HOSTS", default=["*"])
+
+# Where each process listens. AITBC_PORT_OFFSET shifts every port, to run two stacks on one machine.
+AITBC_PORT_OFFSET = env.int("AITBC_PORT_OFFSET", default=0)
+AITBC_SERVICE_HOST = env.str("AITBC_SERVICE_HOST", default="127.0.0.1")
+AITBC_SERVICE_PORTS = {name: port + AITBC_PORT_OFFSET for name, port in SERVICE_PORTS.items()}
+AITBC_FLOWER_PORT = FLOWER_PORT + AITBC_PORT_OFFSET
+AITBC_FLOWER_BASIC_AUTH = env.str("AITBC_FLOWER_BASIC_AUTH", default="")
+AITBC_GATEWAY_TIMEOUT_S = env.float("AITBC_GATEWAY_TIMEOUT_S", default=60.0)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "apps.accounts",
+    "apps.gpu",
+    "apps.marketplace",
+    "apps.trading",
+    "apps.governance",
+    "apps.ai",
+    "apps.monitoring",
+    "apps.hermes",
+    "apps.plugin",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "aitbc_site.middleware.ForwardedPrefixMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = f"aitbc_site.urls.{AITBC_SERVICE}"
+ASGI_APPLICATION = "aitbc_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = database_settings(env, AITBC_HOME)
+DATABASE_ROUTERS = ["aitbc_site.router.DomainRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = AITBC_HOME / "static"
+WHITENOISE_USE_FINDERS = True
+
+# Bodies above this are refused with 413 (jobs carry payloads, not data sets).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AITBC_MAX_BODY_BYTES", default=1024 * 1024)
+
+# Celery (read by aitbc_site.celery with the CELERY_ namespace).
+_broker = broker_settings(env, AITBC_HOME)
+CELERY_BROKER_URL = _broker["broker_url"]
+CELERY_RESULT_BACKEND = _broker["result_backend"]
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = CONTROL_PLANE_QUEUES[0]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+CELERY_BEAT_SCHEDULE_FILENAME = str(AITBC_HOME / "celerybeat-schedule")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("AITBC_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

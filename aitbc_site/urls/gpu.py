@@ -1,0 +1,6 @@
+from apps.gpu.api import router
+from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
+
+urlpatterns = service_urlpatterns("gpu", [("/", router)])
+handler404 = json_not_found
+handler500 = json_server_error

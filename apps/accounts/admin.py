@@ -1,0 +1,41 @@
+from django.contrib import admin, messages
+
+from apps.accounts.models import ApiKey, Principal
+from apps.accounts.services import principal_revoke
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ("prefix", "created_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Principal)
+class PrincipalAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "is_active", "id", "created_at")
+    list_filter = ("role", "is_active")
+    search_fields = ("name", "id")
+    readonly_fields = ("id", "created_at", "updated_at")
+    inlines = [ApiKeyInline]
+    actions = ["revoke_keys"]
+
+    @admin.action(description="Revoke every key of the selected principals")
+    def revoke_keys(self, request, queryset):
+        revoked = sum(principal_revoke(principal_id=p.id) for p in queryset)
+        self.message_user(request, f"revoked {revoked} keys", messages.SUCCESS)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "principal", "created_at", "expires_at", "revoked_at")
+    list_filter = ("principal__role",)
+    search_fields = ("prefix", "principal__name")
+    readonly_fields = ("prefix", "key_hash", "principal", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False

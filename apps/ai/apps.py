@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AIConfig(AppConfig):
+    name = "apps.ai"
+    label = "ai"  # also its database alias

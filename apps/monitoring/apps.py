@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "apps.monitoring"
+    label = "monitoring"  # also its database alias
