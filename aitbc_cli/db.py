@@ -1,6 +1,6 @@
 import click
 
-from aitbc_cli.django_env import django_setup, require_databases
+from aitbc_cli.django_env import django_setup, first_line, postgres_params, require_databases
 
 
 def database_create_missing(alias: str) -> bool:
@@ -12,15 +12,7 @@ def database_create_missing(alias: str) -> bool:
     settings = connections[alias].settings_dict
     if settings["ENGINE"] != "django.db.backends.postgresql":
         return False
-    params = {
-        "host": settings["HOST"],
-        "port": settings["PORT"] or 5432,
-        "user": settings["USER"],
-        "password": settings["PASSWORD"] or None,
-        "dbname": "postgres",
-        "connect_timeout": 3,
-        "autocommit": True,
-    }
+    params = postgres_params(settings, dbname="postgres")
     try:
         with psycopg.connect(**params) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
@@ -29,8 +21,8 @@ def database_create_missing(alias: str) -> bool:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
             return True
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.ClickException(f"database server {params['host']}:{params['port']} does not answer: {first}")
+        where = f"{params['host']}:{params['port']}"
+        raise click.ClickException(f"database server {where} does not answer: {first_line(exc)}") from None
 
 
 @click.group()

@@ -2,7 +2,7 @@ import json
 
 import click
 
-from aitbc_cli.django_env import django_setup
+from aitbc_cli.django_env import django_setup, require_databases
 
 ROLES = ("client", "miner", "admin", "service")
 
@@ -19,6 +19,7 @@ def keys():
 def keys_create(role, name, as_json):
     """Create a principal and its API key. The key is printed once (last line) and only its hash is kept."""
     django_setup()
+    require_databases(["default"])
     from apps.accounts.services import principal_create
 
     issued = principal_create(name=name, role=role)
@@ -34,6 +35,7 @@ def keys_create(role, name, as_json):
 def keys_list(as_json):
     """Every principal, its role and how many live keys it has."""
     django_setup()
+    require_databases(["default"])
     from apps.accounts.selectors import principal_list
 
     rows = [
@@ -52,7 +54,9 @@ def keys_list(as_json):
         return
     click.echo(f"{'PRINCIPAL':36}  {'ROLE':8}  {'KEYS':>4}  {'ACTIVE':6}  NAME")
     for r in rows:
-        click.echo(f"{r['principal_id']:36}  {r['role']:8}  {r['live_keys']:>4}  {str(r['active']).lower():6}  {r['name']}")
+        click.echo(
+            f"{r['principal_id']:36}  {r['role']:8}  {r['live_keys']:>4}  {str(r['active']).lower():6}  {r['name']}"
+        )
 
 
 @keys.command("revoke")
@@ -61,13 +65,14 @@ def keys_list(as_json):
 def keys_revoke(principal_id, as_json):
     """Revoke every key of a principal; its requests get 401 from now on."""
     django_setup()
-    from apps.accounts.services import principal_revoke
+    require_databases(["default"])
     from aitbc_site.errors import NotFound
+    from apps.accounts.services import principal_revoke
 
     try:
         revoked = principal_revoke(principal_id=principal_id)
     except NotFound as exc:
-        raise click.ClickException(exc.detail)
+        raise click.ClickException(exc.detail) from None
     if as_json:
         click.echo(json.dumps({"principal_id": str(principal_id), "revoked_keys": revoked}))
     else:

@@ -6,6 +6,7 @@ import click
 from django.core.exceptions import ImproperlyConfigured
 
 from aitbc_cli.db import db
+from aitbc_cli.django_env import first_line
 from aitbc_cli.keys import keys
 from aitbc_cli.processes import beat, flower, serve, up, worker
 
@@ -26,8 +27,13 @@ cli.add_command(keys)
 
 
 def main():
+    from django.db.utils import OperationalError
+
     try:
         cli(standalone_mode=True)
     except ImproperlyConfigured as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except OperationalError as exc:
+        click.echo(f"error: the database does not answer: {first_line(exc)}", err=True)
+        sys.exit(1)

@@ -70,10 +70,13 @@ def stack_table() -> str:
     for name, port in settings.AITBC_SERVICE_PORTS.items():
         lines.append(f"{name:12} http://{host}:{port}/  (health: /health, API docs: /v1/docs)")
     user = flower_basic_auth(settings).split(":", 1)[0]
-    lines.append(f"{'flower':12} http://{host}:{settings.AITBC_FLOWER_PORT}/  (user {user!r}, password: AITBC_FLOWER_BASIC_AUTH or {settings.AITBC_HOME / 'flower_password'})")
+    password = "from AITBC_FLOWER_BASIC_AUTH" if settings.AITBC_FLOWER_BASIC_AUTH else "in AITBC_HOME/flower_password"
+    lines.append(f"{'flower':12} http://{host}:{settings.AITBC_FLOWER_PORT}/  (user {user!r}, password {password})")
     lines.append(f"{'worker':12} Celery, queues from aitbc_site/queues.py")
     lines.append(f"{'beat':12} Celery beat, aitbc_site/schedule.py")
-    lines.append(f"logs in {settings.AITBC_HOME / 'log'}; admin at http://{host}:{settings.AITBC_SERVICE_PORTS['gateway']}/admin/")
+    lines.append(
+        f"logs in {settings.AITBC_HOME / 'log'}; admin at http://{host}:{settings.AITBC_SERVICE_PORTS['gateway']}/admin/"
+    )
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ def _postgres_config(url: str, variable: str, *, pool_max: int) -> dict:
     try:
         parts.port  # noqa: B018 - raises ValueError on a non-numeric port
     except ValueError:
-        raise ImproperlyConfigured(f"{variable} has an invalid port: {url!r}")
+        raise ImproperlyConfigured(f"{variable} has an invalid port: {url!r}") from None
     config = environ.Env.db_url_config(url)
     config["ENGINE"] = "django.db.backends.postgresql"
     config.setdefault("OPTIONS", {})
@@ -57,12 +57,14 @@ def _sqlite_config(path: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # on disk, so that processes started by the tests can share the test databases
+        "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
     }
 
 
 def _override_config(url: str, variable: str, *, pool_max: int) -> dict:
     if url.startswith("sqlite:///"):
-        return _sqlite_config(Path(url.removeprefix("sqlite://")))
+        return _sqlite_config(Path(url.removeprefix("sqlite:///")))  # sqlite:////abs/path.sqlite3
     return _postgres_config(url, variable, pool_max=pool_max)
 
 

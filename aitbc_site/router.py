@@ -9,7 +9,9 @@ def database_for_app(app_label: str) -> str:
     try:
         return APP_DATABASES[app_label]
     except KeyError:
-        raise ImproperlyConfigured(f"app {app_label!r} has no database: add it to aitbc_site.domains.APP_DATABASES")
+        raise ImproperlyConfigured(
+            f"app {app_label!r} has no database: add it to aitbc_site.domains.APP_DATABASES"
+        ) from None
 
 
 class DomainRouter:
@@ -20,7 +22,10 @@ class DomainRouter:
         return database_for_app(model._meta.app_label)
 
     def allow_relation(self, obj1, obj2, **hints):
-        return database_for_app(obj1._meta.app_label) == database_for_app(obj2._meta.app_label)
+        # where each object actually lives (an instance may have been loaded with .using())
+        db1 = obj1._state.db or database_for_app(obj1._meta.app_label)
+        db2 = obj2._state.db or database_for_app(obj2._meta.app_label)
+        return db1 == db2
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return database_for_app(app_label) == db

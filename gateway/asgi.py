@@ -9,6 +9,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
+from aitbc_site.lifecycle import die_with_parent  # noqa: E402
+
+die_with_parent()
+
 from gateway.proxy import ServiceProxy  # noqa: E402
 from gateway.routing import service_route  # noqa: E402
 

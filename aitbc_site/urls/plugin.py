@@ -1,5 +1,5 @@
-from apps.plugin.api import router
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
+from apps.plugin.api import router
 
 urlpatterns = service_urlpatterns("plugin", [("/", router)])
 handler404 = json_not_found

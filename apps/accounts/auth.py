@@ -3,9 +3,9 @@
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from aitbc_site.errors import Forbidden
 from apps.accounts.facade import PrincipalView
 from apps.accounts.selectors import principal_for_key
-from aitbc_site.errors import Forbidden
 
 
 def api_key_from_request(request: HttpRequest) -> str | None:

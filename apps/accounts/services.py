@@ -4,9 +4,9 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from aitbc_site.errors import Invalid, NotFound
 from apps.accounts.keys import SHOWN_PREFIX_LENGTH, api_key_generate, api_key_hash
 from apps.accounts.models import ApiKey, Principal, Role
-from aitbc_site.errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ class WorkerProbe(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return f"probe {self.id} on {self.hostname}:{self.pid}"
+
     @property
     def latency_ms(self) -> float:
         return (self.created_at - self.sent_at).total_seconds() * 1000

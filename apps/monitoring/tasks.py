@@ -4,8 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.monitoring.services import worker_probe_record
 from aitbc_site.queues import Queue
+from apps.monitoring.services import worker_probe_record
 
 
 @shared_task(name="monitoring.worker_probe", queue=Queue.CONTROL.value)

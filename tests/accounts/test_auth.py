@@ -1,0 +1,97 @@
+"""The one authentication and the one error shape, as every service answers them."""
+
+import pytest
+from django.test import Client
+
+from apps.accounts.services import principal_revoke
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_no_key_is_401_with_the_error_shape(service_client):
+    response = service_client("gpu").get("/v1/principals/me")
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "missing or unknown API key (send Authorization: Bearer KEY)",
+        "code": "unauthenticated",
+    }
+
+
+def test_an_unknown_key_is_401(service_client):
+    response = service_client("ai").get("/v1/principals/me", headers={"Authorization": "Bearer aitbc_nope"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("service", ["gpu", "trading", "plugin"])
+def test_a_key_works_as_bearer_or_x_api_key_on_every_service(service_client, make_key, service):
+    principal_id, key = make_key("client", "alice")
+    client = service_client(service)
+    for headers in ({"Authorization": f"Bearer {key}"}, {"X-Api-Key": key}):
+        response = client.get("/v1/principals/me", headers=headers)
+        assert response.status_code == 200, response.content
+        assert response.json() == {"principal_id": str(principal_id), "name": "alice", "role": "client"}
+
+
+def test_a_revoked_key_is_401(service_client, make_key):
+    principal_id, key = make_key()
+    principal_revoke(principal_id=principal_id)
+    response = service_client("gpu").get("/v1/principals/me", headers={"X-Api-Key": key})
+    assert response.status_code == 401
+
+
+@pytest.fixture
+def probe(settings):
+    settings.ROOT_URLCONF = "tests.accounts.probe_urls"
+    return Client()
+
+
+def post_thing(probe, body, key, content_type="application/json"):
+    return probe.post("/probe/things", data=body, content_type=content_type, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_a_known_key_with_the_wrong_role_is_403(probe, make_key):
+    _, key = make_key("client")
+    response = post_thing(probe, {"name": "a", "count": 1}, key)
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "this endpoint is for admin keys; yours is a client key",
+        "code": "forbidden",
+    }
+
+
+def test_the_right_role_passes(probe, make_key):
+    _, key = make_key("admin")
+    response = post_thing(probe, {"name": "a", "count": 1}, key)
+    assert response.status_code == 200
+    assert response.json() == {"name": "a", "count": 1}
+
+
+def test_validation_is_422_naming_the_field(probe, make_key):
+    _, key = make_key("admin")
+    response = post_thing(probe, {"name": "a", "count": "many"}, key)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["detail"].startswith("count:")
+
+
+def test_malformed_json_is_400(probe, make_key):
+    _, key = make_key("admin")
+    response = post_thing(probe, b"{not json", key)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "the request body is not valid JSON", "code": "malformed_json"}
+
+
+def test_a_body_over_the_limit_is_413(probe, make_key, settings):
+    _, key = make_key("admin")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = post_thing(probe, {"name": "x" * 200, "count": 1}, key)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_an_unknown_path_is_a_json_404(service_client):
+    response = service_client("hermes").get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
