@@ -3,7 +3,9 @@
 Kept apart from settings.py so the CLI and the tests can call it with their own environment.
 """
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,10 +24,21 @@ def home_dir(env: environ.Env) -> Path:
 
 
 def secret_from_file(path: Path, nbytes: int = 48) -> str:
-    """A secret kept in AITBC_HOME, made on first use (readable by the owner only)."""
+    """A secret kept in AITBC_HOME, made on first use, readable by the owner only.
+
+    Several processes may start at once: the file appears whole (hard link of a finished file) and
+    the first one wins, so they all end up with the same secret.
+    """
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(nbytes))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(nbytes))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

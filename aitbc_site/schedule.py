@@ -3,6 +3,11 @@
 from aitbc_site.queues import Queue
 
 BEAT_SCHEDULE = {
+    "ai.sweep_jobs": {
+        "task": "ai.sweep_jobs",
+        "schedule": 5.0,
+        "options": {"queue": Queue.CONTROL.value, "expires": 5},
+    },
     "monitoring.worker_probe": {
         "task": "monitoring.worker_probe",
         "schedule": 30.0,

@@ -34,6 +34,11 @@ AITBC_FLOWER_PORT = FLOWER_PORT + AITBC_PORT_OFFSET
 AITBC_FLOWER_BASIC_AUTH = env.str("AITBC_FLOWER_BASIC_AUTH", default="")
 AITBC_GATEWAY_TIMEOUT_S = env.float("AITBC_GATEWAY_TIMEOUT_S", default=60.0)
 
+# Money and jobs.
+AITBC_SIGNING_KEY = env.str("AITBC_SIGNING_KEY", default="")  # base64 Ed25519 seed; else made in AITBC_HOME
+AITBC_GENESIS_SUPPLY = env.str("AITBC_GENESIS_SUPPLY", default="1000000000")  # AIT, held by the treasury
+AITBC_MAX_PAYLOAD_BYTES = env.int("AITBC_MAX_PAYLOAD_BYTES", default=64 * 1024)  # a job's payload or result
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -1,6 +1,8 @@
-from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
-from apps.gpu.api import router
+from django.urls import path
 
-urlpatterns = service_urlpatterns("gpu", [("/", router)])
+from apps.gpu.api import gpu_status, router
+from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
+
+urlpatterns = [*service_urlpatterns("gpu", [("/", router)]), path("gpu/status", gpu_status, name="gpu-status")]
 handler404 = json_not_found
 handler500 = json_server_error

@@ -1,3 +1,253 @@
-from ninja import Router
+import asyncio
+import time
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
 
-router = Router(tags=["gpu"])
+from asgiref.sync import sync_to_async
+from django.http import HttpResponse
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict
+
+from apps.accounts.auth import any_principal, miners
+from apps.ai import facade as ai
+from apps.gpu.facade import MinerView, miner_is_online
+from apps.gpu.selectors import gpu_status_counts, gpu_view, miner_get_for, miner_view
+from apps.gpu.services import (
+    miner_capabilities_set,
+    miner_deregister,
+    miner_heartbeat,
+    miner_register,
+    miner_registered,
+)
+from apps.governance.facade import parameter_get
+from apps.trading import facade as trading
+from aitbc_site.errors import Forbidden
+from aitbc_site.money import money_str
+from aitbc_site.queues import gpu_queue
+
+router = Router(tags=["miners"])
+POLL_INTERVAL_S = 0.2
+
+
+class GpuSpec(Schema):
+    name: str = Field(max_length=100)
+    uuid: str = Field(max_length=100)
+    memory_mb: int = Field(ge=0)
+    compute_capability: str = Field("", max_length=16)
+
+
+class Capabilities(Schema):
+    gpus: list[GpuSpec] = Field(default_factory=list, max_length=64)
+    cuda_version: str = Field("", max_length=16)
+    driver_version: str = Field("", max_length=32)
+    models: list[str] = Field(default_factory=list, max_length=200)
+    runners: list[str] = Field(default_factory=list, max_length=200)
+
+
+class RegisterIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    region: str = Field("", max_length=64)
+    concurrency: int = Field(1, ge=1, le=256)
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    unit_price: Decimal = Field(ge=0, max_digits=20, decimal_places=8, description="AIT per GPU-second")
+    name: str = Field("", max_length=100)
+    mode: Literal["poll", "celery"] = "poll"
+
+
+class RegisterOut(Schema):
+    miner_id: UUID
+    status: str
+    heartbeat_interval_s: int
+    lease_timeout_s: int
+    queue: str
+
+
+class GpuReading(Schema):
+    uuid: str = Field(max_length=100)
+    utilization_gpu: float | None = Field(None, ge=0, le=100)
+    memory_used_mb: float | None = Field(None, ge=0)
+    temperature_c: float | None = None
+    power_w: float | None = Field(None, ge=0)
+
+
+class HeartbeatIn(Schema):
+    inflight: int = Field(0, ge=0)
+    gpus: list[GpuReading] = Field(default_factory=list, max_length=64)
+    job_ids: list[UUID] | None = Field(None, description="renew only these jobs' leases (default: every held job)")
+
+
+class HeartbeatOut(Schema):
+    miner_id: UUID
+    status: str
+    renewed_leases: int
+    heartbeat_interval_s: int
+
+
+class PollIn(Schema):
+    max_wait_seconds: float = Field(0, ge=0, le=30)
+
+
+class ClaimedJob(Schema):
+    job_id: UUID
+    type: str
+    payload: dict
+    constraints: dict
+    lease_expires_at: Any
+    attempt: int
+
+
+class Metrics(Schema):
+    model_config = ConfigDict(extra="allow")
+    gpu_seconds: float = Field(ge=0)
+    duration_ms: float = Field(0, ge=0)
+
+
+class ResultIn(Schema):
+    result: dict[str, Any]
+    metrics: Metrics
+
+
+class ResultOut(Schema):
+    job_id: UUID
+    state: str
+    receipt_id: UUID | None
+
+
+class FailIn(Schema):
+    error_code: str = Field(max_length=64)
+    error_message: str = Field("", max_length=2000)
+    retryable: bool = False
+
+
+class FailOut(Schema):
+    job_id: UUID
+    state: str
+
+
+class CapabilitiesIn(Schema):
+    capabilities: Capabilities
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+def _miner_view_of(principal) -> MinerView:
+    miner = miner_registered(principal)
+    return MinerView.from_model(miner, online=True)
+
+
+@router.post("/miners/register", auth=miners, response={200: RegisterOut, 422: Error})
+def miners_register(request, body: RegisterIn):
+    """Register this key's miner (again: update it). Heartbeat every heartbeat_interval_s."""
+    miner = miner_register(
+        principal=request.auth,
+        region=body.region,
+        concurrency=body.concurrency,
+        capabilities=body.capabilities.model_dump(),
+        unit_price=body.unit_price,
+        name=body.name,
+        mode=body.mode,
+    )
+    return {
+        "miner_id": miner.id,
+        "status": miner.status,
+        "heartbeat_interval_s": parameter_get("heartbeat_interval_s"),
+        "lease_timeout_s": parameter_get("lease_timeout_s"),
+        "queue": gpu_queue(str(miner.id)),
+    }
+
+
+@router.post("/miners/heartbeat", auth=miners, response={200: HeartbeatOut, 404: Error})
+def miners_heartbeat(request, body: HeartbeatIn):
+    """Liveness and GPU telemetry; renews the leases of the jobs this miner holds."""
+    miner = miner_registered(request.auth)
+    readings = [r.model_dump() for r in body.gpus]
+    renewed = miner_heartbeat(miner=miner, inflight=body.inflight, readings=readings, job_ids=body.job_ids)
+    interval = parameter_get("heartbeat_interval_s")
+    return {"miner_id": miner.id, "status": miner.status, "renewed_leases": renewed, "heartbeat_interval_s": interval}
+
+
+@router.post("/miners/poll", auth=miners, response={200: ClaimedJob, 204: None, 404: Error})
+async def miners_poll(request, body: PollIn):
+    """The next job that fits this miner, now RUNNING and held by it; waits up to max_wait_seconds (204: none)."""
+    miner = await sync_to_async(_miner_view_of)(request.auth)
+    deadline = time.monotonic() + body.max_wait_seconds
+    while True:
+        job = await sync_to_async(ai.job_claim)(miner=miner)
+        if job is not None:
+            return 200, ai.claimed_job_view(job)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return 204, None
+        await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
+
+
+@router.post("/miners/{job_id}/result", auth=miners, response={200: ResultOut, 404: Error, 409: Error, 413: Error})
+def miners_result(request, job_id: UUID, body: ResultIn):
+    """The result of a job this miner holds; settles it and answers with its receipt (repeatable)."""
+    miner = _miner_view_of(request.auth)
+    job = ai.job_complete(miner=miner, job_id=job_id, result=body.result, metrics=body.metrics.model_dump())
+    return {"job_id": job.id, "state": job.state, "receipt_id": job.receipt_id}
+
+
+@router.post("/miners/{job_id}/fail", auth=miners, response={200: FailOut, 404: Error, 409: Error})
+def miners_fail(request, job_id: UUID, body: FailIn):
+    """A job this miner could not finish: queued again if retryable and attempts remain, else FAILED (refunded)."""
+    miner = _miner_view_of(request.auth)
+    job = ai.job_fail(
+        miner=miner, job_id=job_id, code=body.error_code, message=body.error_message, retryable=body.retryable
+    )
+    return {"job_id": job.id, "state": job.state}
+
+
+@router.get("/miners/{miner_id}", auth=any_principal, response={200: dict, 404: Error})
+def miners_get(request, miner_id: UUID):
+    return miner_view(miner_get_for(request.auth, miner_id))
+
+
+@router.get("/miners/{miner_id}/gpus", auth=any_principal, response={200: dict, 404: Error})
+def miners_gpus(request, miner_id: UUID):
+    miner = miner_get_for(request.auth, miner_id)
+    gpus = [gpu_view(g) for g in miner.gpus.all()]
+    return {"items": gpus, "count": len(gpus)}
+
+
+@router.api_operation(["GET", "POST"], "/miners/{miner_id}/earnings", auth=any_principal, response={200: dict, 404: Error})
+def miners_earnings(request, miner_id: UUID):
+    """What this miner has been paid, from the ledger."""
+    miner = miner_get_for(request.auth, miner_id)
+    earned = trading.earnings_of(miner.principal_id)
+    return {
+        "miner_id": miner.id,
+        "total_earned": money_str(earned["total_earned"]),
+        "jobs_completed": earned["jobs_paid"],
+        "currency": "AIT",
+    }
+
+
+@router.put("/miners/{miner_id}/capabilities", auth=miners, response={200: dict, 404: Error, 403: Error})
+def miners_capabilities(request, miner_id: UUID, body: CapabilitiesIn):
+    miner = miner_get_for(request.auth, miner_id)
+    return miner_view(miner_capabilities_set(miner=miner, capabilities=body.capabilities.model_dump()))
+
+
+@router.delete("/miners/{miner_id}", auth=any_principal, response={204: None, 404: Error, 403: Error})
+def miners_deregister(request, miner_id: UUID):
+    """Deregister: the miner goes OFFLINE and its running jobs go back to the queue."""
+    if request.auth.role not in ("miner", "admin"):
+        raise Forbidden("only the miner itself or an admin may deregister a miner")
+    miner_deregister(miner=miner_get_for(request.auth, miner_id))
+    return HttpResponse(status=204)
+
+
+def gpu_status(request):
+    """GET /gpu/status: GPU counts by model and status (no key needed: aggregate numbers only)."""
+    from django.http import JsonResponse
+
+    return JsonResponse(gpu_status_counts())
+
+
+__all__ = ["router", "gpu_status", "miner_is_online"]

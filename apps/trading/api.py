@@ -1,3 +1,178 @@
-from ninja import Router
+import uuid
+from decimal import Decimal
+from uuid import UUID
 
-router = Router(tags=["trading"])
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from apps.accounts.auth import admins, any_principal
+from apps.accounts.facade import principal_get
+from apps.trading import signing
+from apps.trading.selectors import account_balances, entry_list_for, receipt_get, receipt_list
+from apps.trading.services.ledger import ledger_check, transfer, treasury_credit
+from aitbc_site.errors import Invalid, NotFound
+from aitbc_site.money import money_str
+
+router = Router(tags=["ledger"])
+explorer = Router(tags=["explorer"])
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class AccountOut(Schema):
+    principal_id: UUID
+    balance: str
+    held: str
+    available: str
+    currency: str = "AIT"
+
+
+class EntryOut(Schema):
+    entry_id: UUID
+    key: str
+    kind: str
+    amount: str
+    memo: str
+    reference: str
+    created_at: str
+
+
+class EntryList(Schema):
+    items: list[EntryOut]
+    count: int
+
+
+class TransferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    to_principal_id: UUID
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    memo: str = Field("", max_length=500)
+
+
+class CreditIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    principal_id: UUID
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    memo: str = Field("", max_length=500)
+
+
+class MovementOut(Schema):
+    entry_id: UUID
+    kind: str
+    from_principal_id: UUID | None
+    to_principal_id: UUID
+    amount: str
+    created_at: str
+
+
+def _balances_out(owner_id: UUID) -> dict:
+    balances = account_balances(owner_id)
+    return {**balances, **{k: money_str(balances[k]) for k in ("balance", "held", "available")}}
+
+
+def _movement_key(request, scope: str) -> str:
+    """Movements with the same Idempotency-Key from the same principal happen once."""
+    key = request.headers.get("Idempotency-Key", "")[:200]
+    return f"{scope}:{request.auth.id}:{key}" if key else ""
+
+
+def _recipient(principal_id: UUID, field: str) -> None:
+    if principal_get(principal_id) is None:
+        raise Invalid(f"{field}: no active principal {principal_id}")
+
+
+def _movement_out(entry, kind, source, target, amount) -> dict:
+    return {
+        "entry_id": entry.id,
+        "kind": kind,
+        "from_principal_id": source,
+        "to_principal_id": target,
+        "amount": money_str(amount),
+        "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+@router.get("/accounts/me", auth=any_principal, response=AccountOut)
+def account_me(request):
+    """balance, held (locked for open jobs, bids, bookings) and available = balance - held."""
+    return _balances_out(request.auth.id)
+
+
+@router.get("/accounts/me/entries", auth=any_principal, response=EntryList)
+def account_entries(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    count, postings = entry_list_for(request.auth.id, limit=limit, offset=offset)
+    items = [
+        {
+            "entry_id": p.entry.id,
+            "key": p.entry.key,
+            "kind": p.entry.kind,
+            "amount": money_str(p.amount),
+            "memo": p.entry.memo,
+            "reference": p.entry.reference,
+            "created_at": p.entry.created_at.isoformat().replace("+00:00", "Z"),
+        }
+        for p in postings
+    ]
+    return {"items": items, "count": count}
+
+
+@router.post("/transfers", auth=any_principal, response={201: MovementOut, 402: Error, 409: Error, 422: Error})
+def transfer_create(request, body: TransferIn):
+    """A balanced transfer from the caller to another principal (402 when funds are short)."""
+    _recipient(body.to_principal_id, "to_principal_id")
+    key = _movement_key(request, "transfer") or f"transfer:{request.auth.id}:{uuid.uuid4()}"
+    entry = transfer(from_owner=request.auth.id, to_owner=body.to_principal_id, amount=body.amount, key=key, memo=body.memo)
+    return 201, _movement_out(entry, "transfer", request.auth.id, body.to_principal_id, body.amount)
+
+
+@router.post("/ledger/credits", auth=admins, response={201: MovementOut, 402: Error, 422: Error})
+def credit_create(request, body: CreditIn):
+    """An admin credits a principal from the treasury."""
+    _recipient(body.principal_id, "principal_id")
+    key = _movement_key(request, "credit") or f"credit:{request.auth.id}:{uuid.uuid4()}"
+    entry = treasury_credit(to_owner=body.principal_id, amount=body.amount, key=key, memo=body.memo)
+    return 201, _movement_out(entry, "credit", None, body.principal_id, body.amount)
+
+
+@router.get("/ledger/check", auth=admins)
+def ledger_check_view(request):
+    """Every entry balances, every balance matches its postings, all balances sum to the genesis supply."""
+    check = ledger_check()
+    return {
+        "ok": check.ok,
+        "supply": money_str(check.supply),
+        "total": money_str(check.total),
+        "unbalanced_entries": check.unbalanced_entries,
+        "drifted_accounts": check.drifted_accounts,
+    }
+
+
+@explorer.get("/keys")
+def explorer_keys(request):
+    """The platform's public signing keys: verify receipts and blocks with these only."""
+    return {"keys": signing.published_keys()}
+
+
+@explorer.get("/receipts")
+def explorer_receipts(
+    request,
+    job_id: UUID | None = None,
+    miner_id: UUID | None = None,
+    client_id: UUID | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+):
+    """Signed job receipts, newest first, by job, miner or client."""
+    count, items = receipt_list(job_id=job_id, miner_id=miner_id, client_id=client_id, limit=limit, offset=offset)
+    return {"items": items, "count": count}
+
+
+@explorer.get("/receipts/{receipt_id}", response={200: dict, 404: Error})
+def explorer_receipt(request, receipt_id: UUID):
+    receipt = receipt_get(receipt_id)
+    if receipt is None:
+        raise NotFound(f"no receipt {receipt_id}")
+    return receipt

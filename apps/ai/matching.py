@@ -1,0 +1,53 @@
+"""Which miner may run which job. One rule, used by dispatch, by the claim and to explain a wait."""
+
+from django.db.models import F, Q
+
+from apps.gpu.facade import MinerView
+
+
+def cuda_code(version: str) -> int:
+    """"12.4" -> 1204; "" -> 0. ValueError when it is not a version."""
+    if not version:
+        return 0
+    major, _, minor = version.partition(".")
+    return int(major) * 100 + int(minor.split(".")[0] or 0)
+
+
+def miner_fit(miner: MinerView, job) -> str | None:
+    """None when the miner meets every constraint of the job; otherwise the first one it misses."""
+    if job.type not in miner.runners:
+        return f"no runner for {job.type!r}"
+    if job.region and job.region != miner.region:
+        return f"region {job.region!r} (miner is in {miner.region or 'no region'!r})"
+    gpus = [(name, memory) for name, memory in miner.gpus if job.gpu_model.lower() in name.lower()]
+    if job.gpu_model and not gpus:
+        return f"no {job.gpu_model} GPU"
+    if job.min_vram_mb and not any(memory >= job.min_vram_mb for _, memory in gpus):
+        return f"no GPU with {job.min_vram_mb} MiB"
+    try:
+        miner_cuda = cuda_code(miner.cuda_version)
+    except ValueError:
+        miner_cuda = 0
+    if job.min_cuda and miner_cuda < job.min_cuda:
+        return f"CUDA {miner.cuda_version or 'none'} is older than required"
+    missing = set(job.models_required) - set(miner.models)
+    if missing:
+        return f"missing models {sorted(missing)}"
+    if miner.unit_price * job.expected_units > job.max_price:
+        return f"unit price {miner.unit_price} x {job.expected_units} expected GPU-seconds exceeds max_price"
+    return None
+
+
+def claimable_filter(miner: MinerView) -> Q:
+    """The part of miner_fit a database can check, so the claim scans only plausible jobs."""
+    max_vram = max((memory for _, memory in miner.gpus), default=0)
+    try:
+        miner_cuda = cuda_code(miner.cuda_version)
+    except ValueError:
+        miner_cuda = 0
+    return (
+        Q(type__in=miner.runners)
+        & (Q(region="") | Q(region=miner.region))
+        & Q(min_vram_mb__lte=max_vram, min_cuda__lte=miner_cuda)
+        & Q(max_price__gte=F("expected_units") * miner.unit_price)
+    )

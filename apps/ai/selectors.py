@@ -1,0 +1,65 @@
+from uuid import UUID
+
+from apps.accounts.facade import PrincipalView
+from apps.ai.matching import miner_fit
+from apps.ai.models import Job, JobState
+from apps.gpu import facade as gpu
+from aitbc_site.errors import NotFound
+from aitbc_site.money import money_str
+
+
+def job_get_for(principal: PrincipalView, job_id: UUID) -> Job:
+    """The job, if this principal may see it (its client, or an admin); 404 exactly as if it did not exist."""
+    job = Job.objects.filter(id=job_id).first()
+    if job is None or (job.client_id != principal.id and not principal.is_admin):
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def job_list_for(principal: PrincipalView, *, state=None, type=None, limit=50, offset=0):
+    jobs = Job.objects.all() if principal.is_admin else Job.objects.filter(client_id=principal.id)
+    if state:
+        jobs = jobs.filter(state=state)
+    if type:
+        jobs = jobs.filter(type=type)
+    jobs = jobs.order_by("-created_at")
+    return jobs.count(), list(jobs[offset : offset + limit])
+
+
+def job_waiting_reason(job: Job) -> str | None:
+    """Why a queued job is still waiting, in words a client can act on."""
+    if job.state != JobState.QUEUED:
+        return None
+    online = gpu.miners_online()
+    if not online:
+        return "no miner is online"
+    reasons = [miner_fit(m, job) for m in online]
+    if all(reasons):
+        return f"no online miner matches its constraints ({'; '.join(sorted(set(reasons))[:3])})"
+    return "waiting for a free slot on a matching miner"
+
+
+def _iso(moment):
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def job_view(job: Job, *, explain: bool = False) -> dict:
+    return {
+        "job_id": job.id,
+        "type": job.type,
+        "state": job.state,
+        "assigned_miner_id": job.assigned_miner_id,
+        "attempts": job.attempts,
+        "requested_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "expires_at": _iso(job.expires_at),
+        "max_price": money_str(job.max_price),
+        "price": money_str(job.price),
+        "fee": money_str(job.fee),
+        "units": money_str(job.units),
+        "receipt_id": job.receipt_id,
+        "constraints": job.constraints,
+        "error": job.error,
+        "waiting_reason": job_waiting_reason(job) if explain else None,
+    }

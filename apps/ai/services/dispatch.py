@@ -1,0 +1,68 @@
+"""Waking a GPU worker for a queued job. The message is only a wake-up: the database stays the truth."""
+
+import logging
+from datetime import timedelta
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from apps.ai.matching import miner_fit
+from apps.ai.models import HELD_STATES, Job, JobState
+from apps.governance.facade import parameter_get
+from apps.gpu import facade as gpu
+from aitbc_site.queues import gpu_queue
+
+log = logging.getLogger(__name__)
+DB = "ai"
+GPU_TASK = "gpu.execute_next"
+
+
+def inflight_by_miner(miner_ids) -> dict:
+    rows = Job.objects.filter(assigned_miner_id__in=miner_ids, state__in=HELD_STATES)
+    return dict(rows.values("assigned_miner_id").annotate(n=Count("id")).values_list("assigned_miner_id", "n"))
+
+
+def gpu_worker_wake(miner_id: UUID, job_id: UUID) -> None:
+    from aitbc_site.celery import app
+
+    app.send_task(GPU_TASK, kwargs={"job_id": str(job_id)}, queue=gpu_queue(str(miner_id)))
+
+
+def job_dispatch(job_id: UUID) -> UUID | None:
+    """Assigns a queued job to the cheapest, least loaded online GPU worker that fits it and wakes it.
+
+    Polling miners need no wake-up: they claim queued jobs themselves. Returns the miner woken, if any.
+    """
+    workers = [m for m in gpu.miners_online() if m.mode == "celery"]
+    now = timezone.now()
+    with transaction.atomic(using=DB):
+        job = Job.objects.select_for_update(skip_locked=True).filter(id=job_id, state=JobState.QUEUED).first()
+        if job is None:
+            return None
+        job.dispatched_at = now
+        loads = inflight_by_miner([m.id for m in workers])
+        fitting = [m for m in workers if miner_fit(m, job) is None and loads.get(m.id, 0) < m.concurrency]
+        if not fitting:
+            job.save(update_fields=["dispatched_at", "updated_at"])
+            return None
+        best = min(fitting, key=lambda m: (m.unit_price, loads.get(m.id, 0) / m.concurrency))
+        job.state = JobState.ASSIGNED
+        job.assigned_miner_id, job.assigned_principal_id = best.id, best.principal_id
+        job.lease_expires_at = now + timedelta(seconds=parameter_get("assign_timeout_s"))
+        job.save()
+        transaction.on_commit(lambda: gpu_worker_wake(best.id, job.id), using=DB)
+    return best.id
+
+
+def job_dispatch_on_commit(job_id: UUID) -> None:
+    """Dispatch once the job's transaction commits (call inside transaction.atomic(using="ai"))."""
+
+    def dispatch():
+        try:
+            job_dispatch(job_id)
+        except Exception:  # the sweep dispatches it again; a submit must not fail for this
+            log.exception("dispatch of job %s failed; the sweep will retry", job_id)
+
+    transaction.on_commit(dispatch, using=DB)

@@ -1,0 +1,116 @@
+"""Submitting a job: validate, store it PENDING, hold its max_price in escrow, then queue and dispatch it."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.facade import PrincipalView
+from apps.ai.matching import cuda_code
+from apps.ai.models import Job, JobState
+from apps.governance.facade import parameter_get
+from apps.trading import facade as trading
+from aitbc_client.canonical import canonical_json, sha256_hex
+from aitbc_miner.runners import PayloadError, runner_for, runners
+from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
+from aitbc_site.money import quantize
+
+DB = "ai"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    type: str
+    max_price: Decimal
+    ttl_seconds: int
+    payload: dict = field(default_factory=dict)
+    constraints: dict = field(default_factory=dict)
+    priority: int = 0
+
+    def sha256(self) -> str:
+        return sha256_hex(canonical_json({**self.__dict__, "max_price": str(self.max_price)}))
+
+
+def _payload_checked(request: JobRequest) -> dict:
+    runner = runner_for(request.type)
+    if runner is None:
+        raise Invalid(f"type: unknown job type {request.type!r}; known types: {', '.join(sorted(runners()))}")
+    try:
+        payload = runner.validate(dict(request.payload))
+    except PayloadError as exc:
+        raise Invalid(str(exc)) from None
+    if len(canonical_json(payload)) > settings.AITBC_MAX_PAYLOAD_BYTES:
+        raise ApiError(
+            f"payload is larger than {settings.AITBC_MAX_PAYLOAD_BYTES} bytes", code="payload_too_large", status=413
+        )
+    return payload
+
+
+def _constraint_columns(constraints: dict) -> dict:
+    try:
+        min_cuda = cuda_code(constraints.get("cuda") or "")
+    except ValueError:
+        raise Invalid("constraints.cuda must look like 12.4") from None
+    return {
+        "region": constraints.get("region") or "",
+        "gpu_model": constraints.get("gpu_model") or "",
+        "min_vram_mb": int((constraints.get("min_vram_gb") or 0) * 1024),
+        "min_cuda": min_cuda,
+        "models_required": list(constraints.get("models") or []),
+    }
+
+
+def _replayed(client_id, idempotency_key: str, request_sha: str) -> Job | None:
+    if not idempotency_key:
+        return None
+    existing = Job.objects.filter(client_id=client_id, idempotency_key=idempotency_key).first()
+    if existing is not None and existing.request_sha256 != request_sha:
+        raise Conflict("this Idempotency-Key was used with a different request", code="idempotency_conflict")
+    return existing
+
+
+def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: str = "") -> Job:
+    payload = _payload_checked(request)
+    ttl_min, ttl_max = parameter_get("job_ttl_min_s"), parameter_get("job_ttl_max_s")
+    if not ttl_min <= request.ttl_seconds <= ttl_max:
+        raise Invalid(f"ttl_seconds must be from {ttl_min} to {ttl_max}")
+    request_sha = request.sha256()
+    if (existing := _replayed(client.id, idempotency_key, request_sha)) is not None:
+        return existing
+    runner = runner_for(request.type)
+    now = timezone.now()
+    try:
+        with transaction.atomic(using=DB):
+            job = Job.objects.create(
+                client_id=client.id,
+                type=request.type,
+                payload=payload,
+                constraints=request.constraints,
+                **_constraint_columns(request.constraints),
+                max_price=request.max_price,
+                expected_units=quantize(Decimal(str(runner.estimate_gpu_seconds(payload)))),
+                priority=request.priority,
+                ttl_seconds=request.ttl_seconds,
+                max_attempts=parameter_get("job_max_attempts"),
+                expires_at=now + timedelta(seconds=request.ttl_seconds),
+                input_sha256=sha256_hex(canonical_json(payload)),
+                idempotency_key=idempotency_key,
+                request_sha256=request_sha,
+            )
+    except IntegrityError:  # the same Idempotency-Key, concurrently
+        return _replayed(client.id, idempotency_key, request_sha)
+    try:
+        trading.job_escrow_hold(job_id=job.id, client_id=client.id, amount=request.max_price)
+    except PaymentRequired:
+        job.delete()
+        raise
+    from apps.ai.services.dispatch import job_dispatch_on_commit
+
+    with transaction.atomic(using=DB):
+        Job.objects.filter(id=job.id, state=JobState.PENDING).update(state=JobState.QUEUED, updated_at=timezone.now())
+        job_dispatch_on_commit(job.id)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,100 @@
+"""The periodic repair of the job pipeline: lost leases, TTLs, lost wake-ups, half-done sagas."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.ai.models import HELD_STATES, Job, JobAttempt, JobState
+from apps.ai.services.dispatch import job_dispatch
+from apps.ai.services.lifecycle import _attempt_end, _release_on_commit, _requeue_or_fail, job_settle_completed
+from apps.governance.facade import parameter_get
+from apps.trading import facade as trading
+
+log = logging.getLogger(__name__)
+DB = "ai"
+BATCH = 500
+SAGA_GRACE = timedelta(seconds=60)  # a submit or a completion still in flight is left alone this long
+
+
+def _leases_expire(now) -> int:
+    expired = 0
+    for job_id in Job.objects.filter(state__in=HELD_STATES, lease_expires_at__lt=now).values_list("id", flat=True)[:BATCH]:
+        with transaction.atomic(using=DB):
+            job = Job.objects.select_for_update(skip_locked=True).filter(id=job_id, lease_expires_at__lt=now).first()
+            if job is None or job.state not in HELD_STATES:
+                continue
+            started = job.state == JobState.RUNNING
+            if started:
+                attempt = JobAttempt.objects.filter(job=job).order_by("-number").first()
+                _attempt_end(attempt, "lease_lost")
+            error = {"code": "lease_lost", "message": "the miner stopped renewing its lease"}
+            _requeue_or_fail(job, error, count_attempt=started)
+            expired += 1
+    return expired
+
+
+def _ttls_expire(now) -> int:
+    expired = 0
+    live = (JobState.QUEUED, *HELD_STATES)
+    for job_id in Job.objects.filter(state__in=live, expires_at__lt=now).values_list("id", flat=True)[:BATCH]:
+        with transaction.atomic(using=DB):
+            job = Job.objects.select_for_update(skip_locked=True).filter(id=job_id, state__in=live).first()
+            if job is None:
+                continue
+            if job.state == JobState.RUNNING:
+                _attempt_end(JobAttempt.objects.filter(job=job).order_by("-number").first(), "expired")
+            job.state, job.finished_at, job.lease_expires_at = JobState.EXPIRED, now, None
+            job.error = {"code": "expired", "message": f"not completed within its TTL of {job.ttl_seconds} s"}
+            job.save()
+            _release_on_commit(job.id)
+            expired += 1
+    return expired
+
+
+def _wakeups_resend(now) -> int:
+    stale = now - timedelta(seconds=parameter_get("redispatch_after_s"))
+    queued = Job.objects.filter(state=JobState.QUEUED).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
+    woken = 0
+    for job_id in queued.order_by("-priority", "created_at").values_list("id", flat=True)[:BATCH]:
+        woken += job_dispatch(job_id) is not None
+    return woken
+
+
+def _sagas_repair(now) -> dict:
+    """A PENDING job with escrow goes on, without it is dropped; finished jobs get paid or refunded."""
+    old = now - SAGA_GRACE
+    repaired = {"pending_queued": 0, "pending_dropped": 0, "settled": 0, "released": 0}
+    held = set(trading.job_escrows_held(older_than=old))
+    for job in Job.objects.filter(state=JobState.PENDING, created_at__lt=old):
+        if str(job.id) in held:
+            Job.objects.filter(id=job.id, state=JobState.PENDING).update(state=JobState.QUEUED, updated_at=now)
+            repaired["pending_queued"] += 1
+        else:
+            job.delete()
+            repaired["pending_dropped"] += 1
+    for job_id in Job.objects.filter(state=JobState.COMPLETED, receipt_id__isnull=True, finished_at__lt=old).values_list(
+        "id", flat=True
+    ):
+        job_settle_completed(job_id)
+        repaired["settled"] += 1
+    live = {str(i) for i in Job.objects.filter(id__in=held).exclude(state__in=FINISHED).values_list("id", flat=True)}
+    for job_id in held - live:
+        with transaction.atomic(using=DB):
+            if not Job.objects.filter(id=job_id, state=JobState.COMPLETED).exists():
+                _release_on_commit(job_id)
+                repaired["released"] += 1
+    return repaired
+
+
+FINISHED = (JobState.FAILED, JobState.CANCELED, JobState.EXPIRED, JobState.COMPLETED)
+
+
+def jobs_sweep() -> dict:
+    now = timezone.now()
+    report = {"leases_expired": _leases_expire(now), "ttls_expired": _ttls_expire(now)}
+    report["redispatched"] = _wakeups_resend(now)
+    report.update(_sagas_repair(now))
+    return report

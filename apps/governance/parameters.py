@@ -1,0 +1,23 @@
+"""Platform parameters: their defaults and bounds. Governance changes them; every service reads them."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    default: int
+    minimum: int
+    maximum: int
+    description: str
+
+
+PARAMETERS = {
+    "platform_fee_bps": ParameterSpec(250, 0, 5000, "platform fee on each job, in basis points of its price"),
+    "heartbeat_interval_s": ParameterSpec(10, 1, 300, "how often miners send heartbeats"),
+    "lease_timeout_s": ParameterSpec(30, 3, 3600, "a running job whose lease is not renewed for this long is requeued"),
+    "assign_timeout_s": ParameterSpec(15, 2, 600, "a job woken on a GPU worker that does not claim it is requeued"),
+    "job_ttl_min_s": ParameterSpec(60, 1, 86400, "the shortest TTL a job may ask for"),
+    "job_ttl_max_s": ParameterSpec(86400, 60, 7 * 86400, "the longest TTL a job may ask for"),
+    "job_max_attempts": ParameterSpec(3, 1, 20, "how many times a job is tried before it fails"),
+    "redispatch_after_s": ParameterSpec(10, 1, 3600, "a queued job not claimed for this long is woken again"),
+}

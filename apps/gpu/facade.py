@@ -1,0 +1,80 @@
+"""What other apps may know about miners: plain values, never ORM objects."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class MinerView:
+    id: UUID
+    principal_id: UUID
+    region: str
+    mode: str
+    concurrency: int
+    unit_price: Decimal
+    runners: tuple[str, ...]
+    models: tuple[str, ...]
+    gpus: tuple[tuple[str, int], ...]  # (model name, memory MiB)
+    cuda_version: str
+    online: bool
+
+    @classmethod
+    def from_model(cls, miner, *, online: bool) -> "MinerView":
+        caps = miner.capabilities or {}
+        return cls(
+            id=miner.id,
+            principal_id=miner.principal_id,
+            region=miner.region,
+            mode=miner.mode,
+            concurrency=miner.concurrency,
+            unit_price=miner.unit_price,
+            runners=tuple(caps.get("runners") or ()),
+            models=tuple(caps.get("models") or ()),
+            gpus=tuple((g.get("name", ""), int(g.get("memory_mb") or 0)) for g in caps.get("gpus") or ()),
+            cuda_version=caps.get("cuda_version") or "",
+            online=online,
+        )
+
+
+def online_since():
+    from apps.governance.facade import parameter_get
+
+    return timezone.now() - timedelta(seconds=3 * parameter_get("heartbeat_interval_s"))
+
+
+def miner_is_online(miner) -> bool:
+    from apps.gpu.models import MinerStatus
+
+    return (
+        miner.status == MinerStatus.ONLINE
+        and miner.last_heartbeat_at is not None
+        and miner.last_heartbeat_at >= online_since()
+    )
+
+
+def miners_online() -> list[MinerView]:
+    from apps.gpu.models import Miner, MinerStatus
+
+    miners = Miner.objects.filter(status=MinerStatus.ONLINE, last_heartbeat_at__gte=online_since())
+    return [MinerView.from_model(m, online=True) for m in miners]
+
+
+def miner_for_principal(principal_id: UUID) -> MinerView | None:
+    from apps.gpu.models import Miner
+
+    miner = Miner.objects.filter(principal_id=principal_id).first()
+    return MinerView.from_model(miner, online=miner_is_online(miner)) if miner else None
+
+
+def miner_counters_add(miner_id: UUID, *, completed: int = 0, failed: int = 0) -> None:
+    from django.db.models import F
+
+    from apps.gpu.models import Miner
+
+    Miner.objects.filter(id=miner_id).update(
+        jobs_completed=F("jobs_completed") + completed, jobs_failed=F("jobs_failed") + failed
+    )

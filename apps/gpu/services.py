@@ -1,0 +1,108 @@
+"""Miners and their GPUs: registration, heartbeats (telemetry and lease renewal), capabilities, leaving."""
+
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.facade import PrincipalView
+from apps.ai import facade as ai
+from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerStatus
+from aitbc_site.errors import NotFound
+
+DB = "gpu"
+SAMPLE_RETENTION = timedelta(days=2)
+
+
+def gpus_sync(*, miner: Miner, capabilities: dict) -> None:
+    """The registry follows what the miner reports: new GPUs added, missing ones marked OFFLINE."""
+    reported = {g["uuid"]: g for g in capabilities.get("gpus") or [] if g.get("uuid")}
+    for uuid, gpu in reported.items():
+        Gpu.objects.update_or_create(
+            miner=miner,
+            uuid=uuid,
+            defaults={
+                "model": gpu.get("name", ""),
+                "memory_mb": int(gpu.get("memory_mb") or 0),
+                "compute_capability": gpu.get("compute_capability") or "",
+                "cuda_version": capabilities.get("cuda_version") or "",
+                "status": GpuStatus.AVAILABLE,
+                "last_seen_at": timezone.now(),
+            },
+        )
+    miner.gpus.exclude(uuid__in=reported).update(status=GpuStatus.OFFLINE, updated_at=timezone.now())
+
+
+def miner_register(
+    *,
+    principal: PrincipalView,
+    region: str,
+    concurrency: int,
+    capabilities: dict,
+    unit_price: Decimal,
+    name: str = "",
+    mode: str = "poll",
+) -> Miner:
+    """Registers the miner of this key; registering again updates the same miner and brings it online."""
+    fields = {
+        "region": region,
+        "concurrency": concurrency,
+        "capabilities": capabilities,
+        "unit_price": unit_price,
+        "name": name or principal.name,
+        "mode": mode,
+        "status": MinerStatus.ONLINE,
+        "last_heartbeat_at": timezone.now(),
+    }
+    with transaction.atomic(using=DB):
+        miner, _ = Miner.objects.select_for_update().update_or_create(principal_id=principal.id, defaults=fields)
+        gpus_sync(miner=miner, capabilities=capabilities)
+    return miner
+
+
+def miner_heartbeat(*, miner: Miner, inflight: int, readings: list[dict], job_ids: list[UUID] | None) -> int:
+    """Records liveness and GPU telemetry, and renews the leases of the jobs the miner holds."""
+    now = timezone.now()
+    with transaction.atomic(using=DB):
+        Miner.objects.filter(id=miner.id).update(last_heartbeat_at=now, inflight=inflight, updated_at=now)
+        gpus = {g.uuid: g for g in miner.gpus.all()}
+        for reading in readings:
+            gpu = gpus.get(reading.get("uuid"))
+            if gpu is None:
+                continue
+            values = {k: reading.get(k) for k in ("utilization_gpu", "memory_used_mb", "temperature_c", "power_w")}
+            busy = (values["utilization_gpu"] or 0) > 0
+            Gpu.objects.filter(id=gpu.id).update(
+                **values, last_seen_at=now, status=GpuStatus.BUSY if busy else GpuStatus.AVAILABLE, updated_at=now
+            )
+            GpuSample.objects.create(gpu=gpu, **values)
+    return ai.leases_renew(miner_id=miner.id, job_ids=job_ids)
+
+
+def miner_capabilities_set(*, miner: Miner, capabilities: dict) -> Miner:
+    with transaction.atomic(using=DB):
+        miner.capabilities = capabilities
+        miner.save(update_fields=["capabilities", "updated_at"])
+        gpus_sync(miner=miner, capabilities=capabilities)
+    return miner
+
+
+def miner_deregister(*, miner: Miner) -> int:
+    """The miner goes OFFLINE and its jobs go back to the queue; returns how many were requeued."""
+    Miner.objects.filter(id=miner.id).update(status=MinerStatus.OFFLINE, updated_at=timezone.now())
+    miner.gpus.update(status=GpuStatus.OFFLINE, updated_at=timezone.now())
+    return ai.jobs_requeue_for_miner(miner_id=miner.id)
+
+
+def gpu_samples_prune() -> int:
+    return GpuSample.objects.filter(created_at__lt=timezone.now() - SAMPLE_RETENTION).delete()[0]
+
+
+def miner_registered(principal: PrincipalView) -> Miner:
+    """The registered (not deregistered) miner of this key; 404 otherwise."""
+    miner = Miner.objects.filter(principal_id=principal.id, status=MinerStatus.ONLINE).first()
+    if miner is None:
+        raise NotFound("this miner key has no registered miner: POST /v1/miners/register first")
+    return miner

@@ -1,0 +1,23 @@
+"""What other apps may ask the trading domain (the ledger, escrow, receipts): plain values only."""
+
+from apps.trading.selectors import account_balances, earnings_of, receipt_get
+from apps.trading.services.settlement import JobSettlement, job_escrow_hold, job_escrow_release, job_settle
+
+__all__ = [
+    "JobSettlement",
+    "account_balances",
+    "earnings_of",
+    "job_escrow_hold",
+    "job_escrow_release",
+    "job_settle",
+    "receipt_get",
+    "job_escrows_held",
+]
+
+
+def job_escrows_held(older_than) -> list[str]:
+    """Job ids whose escrow is still held and was placed before `older_than` (for reconciliation)."""
+    from apps.trading.models import Hold, HoldStatus
+
+    keys = Hold.objects.filter(status=HoldStatus.HELD, key__startswith="job:", created_at__lt=older_than)
+    return [key.removeprefix("job:") for key in keys.values_list("key", flat=True)]
