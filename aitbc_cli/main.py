@@ -7,8 +7,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aitbc_cli.db import db
 from aitbc_cli.django_env import first_line
+from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
+from aitbc_cli.miner import miner
 from aitbc_cli.processes import beat, flower, serve, up, worker
+from aitbc_cli.wallet import wallet
 
 
 @click.group()
@@ -24,6 +27,9 @@ cli.add_command(flower)
 cli.add_command(up)
 cli.add_command(db)
 cli.add_command(keys)
+cli.add_command(job)
+cli.add_command(miner)
+cli.add_command(wallet)
 
 
 def main():

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from apps.gpu.api import gpu_status, router
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
+from apps.gpu.api import gpu_status, router
 
 urlpatterns = [*service_urlpatterns("gpu", [("/", router)]), path("gpu/status", gpu_status, name="gpu-status")]
 handler404 = json_not_found

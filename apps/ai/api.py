@@ -5,13 +5,13 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
+from aitbc_site.errors import ApiError, Conflict
 from apps.accounts.auth import clients
 from apps.ai.models import JobState
 from apps.ai.selectors import job_get_for, job_list_for, job_view
 from apps.ai.services.lifecycle import job_cancel
 from apps.ai.services.submit import JobRequest, job_submit
 from apps.trading import facade as trading
-from aitbc_site.errors import ApiError, Conflict
 
 router = Router(tags=["jobs"])
 
@@ -113,7 +113,9 @@ def job_result(request, job_id: UUID):
         return {"job_id": job.id, "state": job.state, "result": job.result}
     if job.state in (JobState.FAILED, JobState.CANCELED, JobState.EXPIRED):
         message = (job.error or {}).get("message", "")
-        raise Conflict(f"job {job.id} is {job.state}" + (f": {message}" if message else ""), code=f"job_{job.state.lower()}")
+        raise Conflict(
+            f"job {job.id} is {job.state}" + (f": {message}" if message else ""), code=f"job_{job.state.lower()}"
+        )
     raise ApiError(f"job {job.id} is {job.state}; its result is not ready yet", code="not_finished", status=425)
 
 

@@ -6,7 +6,7 @@ from apps.gpu.facade import MinerView
 
 
 def cuda_code(version: str) -> int:
-    """"12.4" -> 1204; "" -> 0. ValueError when it is not a version."""
+    """ "12.4" -> 1204; "" -> 0. ValueError when it is not a version."""
     if not version:
         return 0
     major, _, minor = version.partition(".")

@@ -1,11 +1,11 @@
 from uuid import UUID
 
+from aitbc_site.errors import NotFound
+from aitbc_site.money import money_str
 from apps.accounts.facade import PrincipalView
 from apps.ai.matching import miner_fit
 from apps.ai.models import Job, JobState
 from apps.gpu import facade as gpu
-from aitbc_site.errors import NotFound
-from aitbc_site.money import money_str
 
 
 def job_get_for(principal: PrincipalView, job_id: UUID) -> Job:

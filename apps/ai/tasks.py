@@ -2,10 +2,10 @@ from uuid import UUID
 
 from celery import shared_task
 
+from aitbc_site.queues import Queue
 from apps.ai.services.dispatch import job_dispatch
 from apps.ai.services.lifecycle import job_settle_completed
 from apps.ai.services.sweep import jobs_sweep
-from aitbc_site.queues import Queue
 
 
 @shared_task(name="ai.sweep_jobs", queue=Queue.CONTROL.value, soft_time_limit=50, time_limit=60)

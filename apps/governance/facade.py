@@ -1,7 +1,7 @@
 """What other apps may ask governance: the platform parameters in force."""
 
-from apps.governance.parameters import PARAMETERS
 from aitbc_site.errors import Invalid
+from apps.governance.parameters import PARAMETERS
 
 
 def parameter_get(name: str) -> int:

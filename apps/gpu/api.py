@@ -9,8 +9,12 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
+from aitbc_site.errors import Forbidden
+from aitbc_site.money import money_str
+from aitbc_site.queues import gpu_queue
 from apps.accounts.auth import any_principal, miners
 from apps.ai import facade as ai
+from apps.governance.facade import parameter_get
 from apps.gpu.facade import MinerView, miner_is_online
 from apps.gpu.selectors import gpu_status_counts, gpu_view, miner_get_for, miner_view
 from apps.gpu.services import (
@@ -20,11 +24,7 @@ from apps.gpu.services import (
     miner_register,
     miner_registered,
 )
-from apps.governance.facade import parameter_get
 from apps.trading import facade as trading
-from aitbc_site.errors import Forbidden
-from aitbc_site.money import money_str
-from aitbc_site.queues import gpu_queue
 
 router = Router(tags=["miners"])
 POLL_INTERVAL_S = 0.2
@@ -203,6 +203,12 @@ def miners_fail(request, job_id: UUID, body: FailIn):
     return {"job_id": job.id, "state": job.state}
 
 
+@router.get("/miners/me", auth=miners, response={200: dict, 404: Error})
+def miners_me(request):
+    """This key's miner."""
+    return miner_view(miner_registered(request.auth))
+
+
 @router.get("/miners/{miner_id}", auth=any_principal, response={200: dict, 404: Error})
 def miners_get(request, miner_id: UUID):
     return miner_view(miner_get_for(request.auth, miner_id))
@@ -215,7 +221,9 @@ def miners_gpus(request, miner_id: UUID):
     return {"items": gpus, "count": len(gpus)}
 
 
-@router.api_operation(["GET", "POST"], "/miners/{miner_id}/earnings", auth=any_principal, response={200: dict, 404: Error})
+@router.api_operation(
+    ["GET", "POST"], "/miners/{miner_id}/earnings", auth=any_principal, response={200: dict, 404: Error}
+)
 def miners_earnings(request, miner_id: UUID):
     """What this miner has been paid, from the ledger."""
     miner = miner_get_for(request.auth, miner_id)

@@ -2,11 +2,11 @@ from uuid import UUID
 
 from django.db.models import Count
 
+from aitbc_site.errors import NotFound
+from aitbc_site.money import money_str
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_is_online
 from apps.gpu.models import Gpu, Miner
-from aitbc_site.errors import NotFound
-from aitbc_site.money import money_str
 
 
 def miner_get_for(principal: PrincipalView, miner_id: UUID) -> Miner:

@@ -7,10 +7,10 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from aitbc_site.errors import NotFound
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
 from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerStatus
-from aitbc_site.errors import NotFound
 
 DB = "gpu"
 SAMPLE_RETENTION = timedelta(days=2)

@@ -5,13 +5,13 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
+from aitbc_site.errors import Invalid, NotFound
+from aitbc_site.money import money_str
 from apps.accounts.auth import admins, any_principal
 from apps.accounts.facade import principal_get
 from apps.trading import signing
 from apps.trading.selectors import account_balances, entry_list_for, receipt_get, receipt_list
 from apps.trading.services.ledger import ledger_check, transfer, treasury_credit
-from aitbc_site.errors import Invalid, NotFound
-from aitbc_site.money import money_str
 
 router = Router(tags=["ledger"])
 explorer = Router(tags=["explorer"])
@@ -124,7 +124,9 @@ def transfer_create(request, body: TransferIn):
     """A balanced transfer from the caller to another principal (402 when funds are short)."""
     _recipient(body.to_principal_id, "to_principal_id")
     key = _movement_key(request, "transfer") or f"transfer:{request.auth.id}:{uuid.uuid4()}"
-    entry = transfer(from_owner=request.auth.id, to_owner=body.to_principal_id, amount=body.amount, key=key, memo=body.memo)
+    entry = transfer(
+        from_owner=request.auth.id, to_owner=body.to_principal_id, amount=body.amount, key=key, memo=body.memo
+    )
     return 201, _movement_out(entry, "transfer", request.auth.id, body.to_principal_id, body.amount)
 
 

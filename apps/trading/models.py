@@ -26,7 +26,9 @@ class Account(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["owner_id"], name="one_account_per_principal"),
-            models.UniqueConstraint(fields=["kind"], condition=~Q(kind="principal"), name="one_system_account_per_kind"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=~Q(kind="principal"), name="one_system_account_per_kind"
+            ),
         ]
 
     def __str__(self):

@@ -2,9 +2,9 @@ from uuid import UUID
 
 from django.db.models import Count, Q, Sum
 
+from aitbc_site.money import ZERO
 from apps.trading.models import Account, Posting, Receipt
 from apps.trading.services.ledger import account_for, held_amount
-from aitbc_site.money import ZERO
 
 
 def account_balances(owner_id: UUID) -> dict:

@@ -27,7 +27,11 @@ def job_claim(*, miner: MinerView) -> Job | None:
         running = Job.objects.filter(assigned_miner_id=miner.id, state=JobState.RUNNING).count()
         if running >= miner.concurrency:
             return None
-        live = Job.objects.select_for_update(skip_locked=True).filter(expires_at__gt=now).order_by("-priority", "created_at")
+        live = (
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(expires_at__gt=now)
+            .order_by("-priority", "created_at")
+        )
         job = live.filter(state=JobState.ASSIGNED, assigned_miner_id=miner.id).first()
         if job is None:
             candidates = live.filter(claimable_filter(miner), state=JobState.QUEUED)[:CLAIM_SCAN]

@@ -8,11 +8,11 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from aitbc_site.queues import gpu_queue
 from apps.ai.matching import miner_fit
 from apps.ai.models import HELD_STATES, Job, JobState
 from apps.governance.facade import parameter_get
 from apps.gpu import facade as gpu
-from aitbc_site.queues import gpu_queue
 
 log = logging.getLogger(__name__)
 DB = "ai"

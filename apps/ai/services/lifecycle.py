@@ -9,6 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aitbc_client.canonical import canonical_json, sha256_hex
+from aitbc_site.errors import ApiError, Conflict, Invalid, NotFound
+from aitbc_site.money import quantize
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import HELD_STATES, TERMINAL_STATES, Job, JobAttempt, JobState
 from apps.ai.services.dispatch import job_dispatch_on_commit
@@ -16,9 +19,6 @@ from apps.governance.facade import parameter_get
 from apps.gpu import facade as gpu
 from apps.gpu.facade import MinerView
 from apps.trading import facade as trading
-from aitbc_client.canonical import canonical_json, sha256_hex
-from aitbc_site.errors import ApiError, Conflict, Invalid, NotFound
-from aitbc_site.money import quantize
 
 log = logging.getLogger(__name__)
 DB = "ai"
@@ -68,13 +68,17 @@ def _price(job: Job, gpu_seconds) -> tuple[Decimal, Decimal, Decimal]:
 def job_complete(*, miner: MinerView, job_id: UUID, result: dict, metrics: dict) -> Job:
     """Records the result and settles: a repeat from the same miner returns the same completed job."""
     if len(canonical_json(result)) > settings.AITBC_MAX_PAYLOAD_BYTES:
-        raise ApiError(f"result is larger than {settings.AITBC_MAX_PAYLOAD_BYTES} bytes", code="payload_too_large", status=413)
+        raise ApiError(
+            f"result is larger than {settings.AITBC_MAX_PAYLOAD_BYTES} bytes", code="payload_too_large", status=413
+        )
     with transaction.atomic(using=DB):
         job, attempt = _job_held_by(miner, job_id)
         repeat = job.state == JobState.COMPLETED and job.assigned_miner_id == miner.id
         if not repeat:
             if not _holding(job, miner):
-                raise Conflict(f"this miner's lease on job {job_id} was lost (the job is {job.state})", code="lease_lost")
+                raise Conflict(
+                    f"this miner's lease on job {job_id} was lost (the job is {job.state})", code="lease_lost"
+                )
             job.units, job.price, job.fee = _price(job, metrics.get("gpu_seconds", 0))
             job.state, job.finished_at, job.lease_expires_at = JobState.COMPLETED, timezone.now(), None
             job.result, job.metrics = result, metrics

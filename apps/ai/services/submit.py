@@ -8,15 +8,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aitbc_client.canonical import canonical_json, sha256_hex
+from aitbc_miner.runners import PayloadError, runner_for, runners
+from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
+from aitbc_site.money import quantize
 from apps.accounts.facade import PrincipalView
 from apps.ai.matching import cuda_code
 from apps.ai.models import Job, JobState
 from apps.governance.facade import parameter_get
 from apps.trading import facade as trading
-from aitbc_client.canonical import canonical_json, sha256_hex
-from aitbc_miner.runners import PayloadError, runner_for, runners
-from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
-from aitbc_site.money import quantize
 
 DB = "ai"
 

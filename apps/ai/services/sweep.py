@@ -21,7 +21,9 @@ SAGA_GRACE = timedelta(seconds=60)  # a submit or a completion still in flight i
 
 def _leases_expire(now) -> int:
     expired = 0
-    for job_id in Job.objects.filter(state__in=HELD_STATES, lease_expires_at__lt=now).values_list("id", flat=True)[:BATCH]:
+    for job_id in Job.objects.filter(state__in=HELD_STATES, lease_expires_at__lt=now).values_list("id", flat=True)[
+        :BATCH
+    ]:
         with transaction.atomic(using=DB):
             job = Job.objects.select_for_update(skip_locked=True).filter(id=job_id, lease_expires_at__lt=now).first()
             if job is None or job.state not in HELD_STATES:
@@ -56,7 +58,9 @@ def _ttls_expire(now) -> int:
 
 def _wakeups_resend(now) -> int:
     stale = now - timedelta(seconds=parameter_get("redispatch_after_s"))
-    queued = Job.objects.filter(state=JobState.QUEUED).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
+    queued = Job.objects.filter(state=JobState.QUEUED).filter(
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale)
+    )
     woken = 0
     for job_id in queued.order_by("-priority", "created_at").values_list("id", flat=True)[:BATCH]:
         woken += job_dispatch(job_id) is not None
@@ -75,9 +79,9 @@ def _sagas_repair(now) -> dict:
         else:
             job.delete()
             repaired["pending_dropped"] += 1
-    for job_id in Job.objects.filter(state=JobState.COMPLETED, receipt_id__isnull=True, finished_at__lt=old).values_list(
-        "id", flat=True
-    ):
+    for job_id in Job.objects.filter(
+        state=JobState.COMPLETED, receipt_id__isnull=True, finished_at__lt=old
+    ).values_list("id", flat=True):
         job_settle_completed(job_id)
         repaired["settled"] += 1
     live = {str(i) for i in Job.objects.filter(id__in=held).exclude(state__in=FINISHED).values_list("id", flat=True)}

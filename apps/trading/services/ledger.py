@@ -8,10 +8,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from apps.trading.locks import accounts_lock
-from apps.trading.models import Account, AccountKind, Entry, Hold, HoldStatus, Posting
 from aitbc_site.errors import Conflict, Invalid, PaymentRequired
 from aitbc_site.money import ZERO, money, money_str
+from apps.trading.locks import accounts_lock
+from apps.trading.models import Account, AccountKind, Entry, Hold, HoldStatus, Posting
 
 DB = "trading"
 GENESIS_KEY = "genesis"
@@ -82,9 +82,7 @@ def entry_post(*, key: str, kind: str, postings, memo: str = "", reference: str 
 def _ensure_available(account: Account, amount: Decimal, what: str) -> None:
     available = account.balance - held_amount(account.id)
     if available < amount:
-        raise PaymentRequired(
-            f"{what} needs {money_str(amount)} AIT but only {money_str(available)} AIT is available"
-        )
+        raise PaymentRequired(f"{what} needs {money_str(amount)} AIT but only {money_str(available)} AIT is available")
 
 
 def hold_place(*, owner_id: UUID, key: str, amount: Decimal, what: str = "this") -> Hold:

@@ -8,11 +8,11 @@ from uuid import UUID
 
 from django.db import transaction
 
+from aitbc_client.canonical import canonical_json
+from aitbc_site.money import money_str
 from apps.trading import signing
 from apps.trading.models import AccountKind, Receipt
 from apps.trading.services.ledger import DB, account_for, hold_capture, hold_place, hold_release, system_account
-from aitbc_client.canonical import canonical_json
-from aitbc_site.money import money_str
 
 
 def job_hold_key(job_id: UUID) -> str:

@@ -1,0 +1,144 @@
+"""A miner's connection to the platform: register, heartbeat (telemetry + lease renewal), claim, report.
+
+Shared by both miner modes: the Celery GPU worker and the HTTP polling miner.
+"""
+
+import logging
+import queue
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+
+from aitbc_client.http import Api, ApiError
+from aitbc_miner import gpus
+from aitbc_miner.runners import Device, runners
+
+log = logging.getLogger("aitbc.miner")
+
+
+def cpu_name() -> str:
+    import platform
+
+    return f"cpu ({platform.machine()})"
+
+
+def devices_for(host: gpus.HostGpus, concurrency: int) -> list[Device]:
+    """One device per slot: the GPUs round-robin when torch sees CUDA, else the CPU."""
+    if host.has_gpu and _torch_cuda_available():
+        return [Device("cuda", host.gpus[i % len(host.gpus)]["name"], i % len(host.gpus)) for i in range(concurrency)]
+    return [Device("cpu", cpu_name()) for _ in range(concurrency)]
+
+
+def _torch_cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+class MinerAgent:
+    def __init__(
+        self, api: Api, *, region: str, unit_price: str, concurrency: int, mode: str, name: str = "", nvml=None
+    ):
+        self.api, self.region, self.unit_price = api, region, unit_price
+        self.concurrency, self.mode, self.name, self.nvml = concurrency, mode, name, nvml
+        self.host = gpus.detect(nvml)
+        self.miner_id: str | None = None
+        self.queue_name: str | None = None
+        self.heartbeat_interval = 10.0
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._devices: queue.Queue[Device] = queue.Queue()
+        for device in devices_for(self.host, concurrency):
+            self._devices.put(device)
+
+    def capabilities(self) -> dict:
+        return {
+            "gpus": [{k: g[k] for k in ("name", "uuid", "memory_mb", "compute_capability")} for g in self.host.gpus],
+            "cuda_version": self.host.cuda_version,
+            "driver_version": self.host.driver_version,
+            "models": [],
+            "runners": sorted(runners()),
+        }
+
+    def register(self) -> dict:
+        body = {
+            "region": self.region,
+            "concurrency": self.concurrency,
+            "capabilities": self.capabilities(),
+            "unit_price": str(self.unit_price),
+            "name": self.name,
+            "mode": self.mode,
+        }
+        registered = self.api.post("gpu", "/v1/miners/register", json=body).json()
+        self.miner_id, self.queue_name = registered["miner_id"], registered["queue"]
+        self.heartbeat_interval = float(registered["heartbeat_interval_s"])
+        return registered
+
+    def running_jobs(self) -> list[str]:
+        with self._lock:
+            return sorted(self._running)
+
+    def heartbeat(self) -> dict:
+        body = {"inflight": len(self.running_jobs()), "gpus": gpus.readings(self.nvml), "job_ids": self.running_jobs()}
+        try:
+            return self.api.post("gpu", "/v1/miners/heartbeat", json=body).json()
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            log.warning("the platform does not know this miner any more; registering again")
+            self.register()
+            return self.api.post("gpu", "/v1/miners/heartbeat", json=body).json()
+
+    def heartbeats_start(self) -> threading.Thread:
+        def beat():
+            while not self._stop.wait(self.heartbeat_interval):
+                try:
+                    self.heartbeat()
+                except (ApiError, httpx.HTTPError) as exc:
+                    log.warning("heartbeat failed: %s", exc)
+
+        thread = threading.Thread(target=beat, name="aitbc-heartbeat", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @contextmanager
+    def slot(self, job_id: str):
+        """A device for one job, with the job's lease renewed by heartbeats while it runs."""
+        device = self._devices.get()
+        with self._lock:
+            self._running.add(job_id)
+        try:
+            yield device
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
+            self._devices.put(device)
+
+    def claim(self, max_wait_seconds: float = 0) -> dict | None:
+        response = self.api.post("gpu", "/v1/miners/poll", json={"max_wait_seconds": max_wait_seconds})
+        return None if response.status_code == 204 else response.json()
+
+    def report(self, path: str, body: dict, attempts: int = 5) -> dict | None:
+        """Posts a result or a failure, retrying transport errors; None when the platform refused it."""
+        for attempt in range(attempts):
+            try:
+                return self.api.post("gpu", path, json=body).json()
+            except ApiError as exc:
+                log.warning("the platform refused %s: %s", path, exc)
+                return None
+            except httpx.HTTPError as exc:
+                log.warning("could not reach the platform (%s); retrying", exc)
+                time.sleep(min(2**attempt, 10))
+        return None

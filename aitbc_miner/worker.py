@@ -1,0 +1,66 @@
+"""`aitbc miner worker`: a Celery worker on a GPU host, consuming its miner's own queue.
+
+The platform wakes it with `gpu.execute_next` messages; the task claims over HTTP (the one claim the
+polling miner uses too), runs the job and reports. It holds the broker's address, never a database's.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+import environ
+from celery import Celery
+from celery.signals import worker_ready
+
+from aitbc_miner.agent import MinerAgent
+from aitbc_miner.executor import job_execute
+from aitbc_site.config import broker_settings
+
+log = logging.getLogger("aitbc.miner")
+
+app = Celery("aitbc-gpu")
+_agent: MinerAgent | None = None
+
+
+def configure(home: Path) -> None:
+    broker = broker_settings(environ.Env(), home)
+    app.conf.update(
+        broker_url=broker["broker_url"],
+        broker_transport_options=broker["broker_transport_options"],
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_send_task_events=True,
+        worker_hijack_root_logger=False,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+
+
+@app.task(name="gpu.execute_next", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def execute_next(job_id: str | None = None) -> str | None:
+    """Claims the next job for this miner (the one woken here comes first) and runs it. Idempotent:
+    a second delivery finds nothing to claim and returns."""
+    job = _agent.claim(max_wait_seconds=0)
+    if job is None:
+        return None
+    job_execute(_agent, job)
+    return job["job_id"]
+
+
+@worker_ready.connect
+def _drain_on_start(sender=None, **kwargs):
+    """Jobs that were woken for this miner before it started are claimed now rather than at the next sweep."""
+    for _ in range(_agent.concurrency):
+        app.send_task("gpu.execute_next", queue=_agent.queue_name)
+
+
+def gpu_worker_run(agent: MinerAgent, *, loglevel: str = "INFO") -> None:
+    global _agent
+    _agent = agent
+    configure(Path(os.environ.get("AITBC_HOME", "var")).resolve())
+    argv = ["worker", "-P", "threads", "-c", str(agent.concurrency), "-Q", agent.queue_name]
+    argv += ["-n", f"gpu-{agent.miner_id}@%h", "-E", "-l", loglevel]
+    app.worker_main(argv)
