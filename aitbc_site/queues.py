@@ -17,3 +17,12 @@ CONTROL_PLANE_QUEUES = tuple(q.value for q in Queue)
 def gpu_queue(miner_id: str) -> str:
     """The queue a miner's GPU worker consumes."""
     return f"gpu.{miner_id}"
+
+
+# Which queue each task goes to (Celery's task_routes), by task name.
+TASK_ROUTES = {
+    "ai.dispatch_job": {"queue": Queue.DISPATCH.value},
+    "ai.settle_job": {"queue": Queue.SETTLEMENT.value},
+    "ai.*": {"queue": Queue.CONTROL.value},
+    "monitoring.*": {"queue": Queue.CONTROL.value},
+}

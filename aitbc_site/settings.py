@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aitbc_site.config import broker_settings, database_settings, home_dir, secret_from_file
 from aitbc_site.domains import FLOWER_PORT, SERVICE_PORTS, SERVICES
-from aitbc_site.queues import CONTROL_PLANE_QUEUES
+from aitbc_site.queues import CONTROL_PLANE_QUEUES, TASK_ROUTES
 from aitbc_site.schedule import BEAT_SCHEDULE
 
 env = environ.Env()
@@ -112,6 +112,7 @@ CELERY_RESULT_BACKEND = _broker["result_backend"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = CONTROL_PLANE_QUEUES[0]
+CELERY_TASK_ROUTES = TASK_ROUTES
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

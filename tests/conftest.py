@@ -25,3 +25,26 @@ def service_client(settings):
         return Client()
 
     return make
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that used the databases: every entry balances and all balances sum to the supply."""
+    result = yield
+    if item.get_closest_marker("django_db"):
+        from apps.trading.services.ledger import ledger_check
+
+        check = ledger_check()
+        assert check.ok, f"the ledger does not add up after this test: {check}"
+    return result
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs what the job pipeline defers to after commit (escrow release, dispatch) inside a test transaction."""
+
+    def run(call, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True, using="ai"):
+            return call(*args, **kwargs)
+
+    return run

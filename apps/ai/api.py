@@ -2,7 +2,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.errors import ApiError, Conflict
@@ -84,7 +84,7 @@ def job_create(request, body: JobIn):
     )
     key = request.headers.get("Idempotency-Key", "")[:200]
     job = job_submit(client=request.auth, request=job_request, idempotency_key=key)
-    return 201, job_view(job, explain=True)
+    return Status(201, job_view(job, explain=True))
 
 
 @router.get("/jobs", auth=clients, response=JobList)

@@ -2,19 +2,18 @@ from uuid import UUID
 
 from celery import shared_task
 
-from aitbc_site.queues import Queue
 from apps.ai.services.dispatch import job_dispatch
 from apps.ai.services.lifecycle import job_settle_completed
 from apps.ai.services.sweep import jobs_sweep
 
 
-@shared_task(name="ai.sweep_jobs", queue=Queue.CONTROL.value, soft_time_limit=50, time_limit=60)
+@shared_task(name="ai.sweep_jobs", soft_time_limit=50, time_limit=60)
 def sweep_jobs() -> dict:
     """Lost leases back to the queue, TTLs expired, lost wake-ups resent, half-done sagas finished."""
     return jobs_sweep()
 
 
-@shared_task(name="ai.dispatch_job", queue=Queue.DISPATCH.value)
+@shared_task(name="ai.dispatch_job")
 def dispatch_job(job_id: str) -> str | None:
     miner = job_dispatch(UUID(job_id))
     return str(miner) if miner else None
@@ -22,7 +21,6 @@ def dispatch_job(job_id: str) -> str | None:
 
 @shared_task(
     name="ai.settle_job",
-    queue=Queue.SETTLEMENT.value,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(ConnectionError,),

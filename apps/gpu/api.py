@@ -6,7 +6,7 @@ from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.errors import Forbidden
@@ -178,10 +178,10 @@ async def miners_poll(request, body: PollIn):
     while True:
         job = await sync_to_async(ai.job_claim)(miner=miner)
         if job is not None:
-            return 200, ai.claimed_job_view(job)
+            return Status(200, ai.claimed_job_view(job))
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return 204, None
+            return Status(204, None)
         await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
 
 

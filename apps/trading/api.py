@@ -2,7 +2,7 @@ import uuid
 from decimal import Decimal
 from uuid import UUID
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.errors import Invalid, NotFound
@@ -127,7 +127,7 @@ def transfer_create(request, body: TransferIn):
     entry = transfer(
         from_owner=request.auth.id, to_owner=body.to_principal_id, amount=body.amount, key=key, memo=body.memo
     )
-    return 201, _movement_out(entry, "transfer", request.auth.id, body.to_principal_id, body.amount)
+    return Status(201, _movement_out(entry, "transfer", request.auth.id, body.to_principal_id, body.amount))
 
 
 @router.post("/ledger/credits", auth=admins, response={201: MovementOut, 402: Error, 422: Error})
@@ -136,7 +136,7 @@ def credit_create(request, body: CreditIn):
     _recipient(body.principal_id, "principal_id")
     key = _movement_key(request, "credit") or f"credit:{request.auth.id}:{uuid.uuid4()}"
     entry = treasury_credit(to_owner=body.principal_id, amount=body.amount, key=key, memo=body.memo)
-    return 201, _movement_out(entry, "credit", None, body.principal_id, body.amount)
+    return Status(201, _movement_out(entry, "credit", None, body.principal_id, body.amount))
 
 
 @router.get("/ledger/check", auth=admins)

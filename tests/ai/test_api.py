@@ -1,0 +1,109 @@
+"""The ai service's HTTP contract (API.md): codes, shapes, and who may see what."""
+
+import pytest
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def ai(service_client):
+    return service_client("ai")
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def submit(ai, key, body=None, **headers):
+    body = body or {"type": "echo", "payload": {"x": 1}, "max_price": "2"}
+    return ai.post("/v1/jobs", body, content_type="application/json", headers={**auth(key), **headers})
+
+
+def test_submit_answers_201_with_the_job_view(ai):
+    _, key = factories.funded_client()
+    response = submit(ai, key)
+    assert response.status_code == 201
+    view = response.json()
+    assert view["state"] == "QUEUED"
+    assert view["type"] == "echo"
+    assert view["max_price"] == "2.00000000"
+    assert view["waiting_reason"] == "no miner is online"
+    assert set(view) >= {"job_id", "assigned_miner_id", "attempts", "requested_at", "expires_at", "receipt_id"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"type": "echo", "max_price": "-1"}, 422, "max_price"),
+        ({"type": "echo", "max_price": "abc"}, 422, "max_price"),
+        ({"type": "echo", "max_price": "1.123456789"}, 422, "max_price"),
+        ({"type": "echo", "max_price": "1", "ttl_seconds": 59}, 422, "ttl_seconds"),
+        ({"type": "warp", "max_price": "1"}, 422, "type"),
+        ({"type": "echo", "max_price": "1", "state": "COMPLETED"}, 422, "state"),
+        ({"type": "echo", "max_price": "1", "constraints": {"gpu": "x"}}, 422, "constraints.gpu"),
+        ({"type": "echo", "max_price": "1000"}, 402, None),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx_and_stores_nothing(ai, body, status, field):
+    from apps.ai.models import Job
+
+    _, key = factories.funded_client("10")
+    response = submit(ai, key, body)
+    assert response.status_code == status, response.content
+    assert response.json()["detail"]
+    if field:
+        assert field in response.json()["detail"]
+    assert Job.objects.count() == 0
+
+
+def test_malformed_json_is_400(ai):
+    _, key = factories.funded_client()
+    response = ai.post("/v1/jobs", "{nope", content_type="application/json", headers=auth(key))
+    assert (response.status_code, response.json()["code"]) == (400, "malformed_json")
+
+
+def test_another_client_s_job_is_404_everywhere(ai):
+    _, owner = factories.funded_client()
+    _, stranger = factories.funded_client()
+    job_id = submit(ai, owner).json()["job_id"]
+    for path in ("", "/result", "/receipt"):
+        assert ai.get(f"/v1/jobs/{job_id}{path}", headers=auth(stranger)).status_code == 404
+    assert ai.post(f"/v1/jobs/{job_id}/cancel", headers=auth(stranger)).status_code == 404
+    assert ai.get("/v1/jobs", headers=auth(stranger)).json() == {"items": [], "count": 0}
+
+
+def test_a_miner_key_cannot_submit(ai):
+    _, key = factories.principal("miner")
+    assert submit(ai, key).status_code == 403
+
+
+def test_result_is_425_until_finished_and_409_after_cancel(ai):
+    _, key = factories.funded_client()
+    job_id = submit(ai, key).json()["job_id"]
+    early = ai.get(f"/v1/jobs/{job_id}/result", headers=auth(key))
+    assert (early.status_code, early.json()["code"]) == (425, "not_finished")
+    assert ai.post(f"/v1/jobs/{job_id}/cancel", headers=auth(key)).json()["state"] == "CANCELED"
+    assert ai.post(f"/v1/jobs/{job_id}/cancel", headers=auth(key)).status_code == 409
+    late = ai.get(f"/v1/jobs/{job_id}/result", headers=auth(key))
+    assert (late.status_code, late.json()["code"]) == (409, "job_canceled")
+
+
+def test_the_idempotency_key_header_replays_the_first_answer(ai):
+    _, key = factories.funded_client("10")
+    first = submit(ai, key, **{"Idempotency-Key": "k1"})
+    again = submit(ai, key, **{"Idempotency-Key": "k1"})
+    assert again.status_code == 201
+    assert again.json()["job_id"] == first.json()["job_id"]
+    other = submit(ai, key, {"type": "echo", "max_price": "3"}, **{"Idempotency-Key": "k1"})
+    assert other.status_code == 409
+
+
+def test_list_filters_by_state_and_type(ai):
+    _, key = factories.funded_client()
+    submit(ai, key)
+    submit(ai, key, {"type": "sleep", "payload": {"seconds": 1}, "max_price": "2"})
+    assert ai.get("/v1/jobs?type=sleep", headers=auth(key)).json()["count"] == 1
+    assert ai.get("/v1/jobs?state=QUEUED", headers=auth(key)).json()["count"] == 2
+    assert ai.get("/v1/jobs?state=BOGUS", headers=auth(key)).status_code == 422

@@ -1,0 +1,66 @@
+"""Making principals, money, miners and jobs for tests, through the same services the API calls."""
+
+import uuid
+from decimal import Decimal
+
+from apps.accounts.selectors import principal_for_key
+from apps.accounts.services import principal_create
+from apps.ai.services.submit import JobRequest, job_submit
+from apps.gpu.facade import MinerView
+from apps.gpu.services import miner_register
+from apps.trading.services.ledger import treasury_credit
+
+H100 = {"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-eccbd7a6-2b52-e314-e970-e428a6e52776", "memory_mb": 81559}
+
+
+def principal(role: str = "client", name: str | None = None):
+    issued = principal_create(name=name or f"{role}-{uuid.uuid4().hex[:6]}", role=role)
+    return principal_for_key(issued.key), issued.key
+
+
+def funded_client(amount: str = "100"):
+    client, key = principal("client")
+    treasury_credit(to_owner=client.id, amount=Decimal(amount), key=f"test-credit:{client.id}")
+    return client, key
+
+
+def miner(
+    *,
+    region: str = "eu",
+    unit_price: str = "0.01",
+    concurrency: int = 4,
+    gpus=(H100,),
+    cuda: str = "13.0",
+    models=(),
+    runners=("echo", "sleep", "matmul"),
+    mode: str = "poll",
+) -> MinerView:
+    who, _ = principal("miner")
+    capabilities = {
+        "gpus": [dict(g, compute_capability="9.0") for g in gpus],
+        "cuda_version": cuda,
+        "driver_version": "580.159.04",
+        "models": list(models),
+        "runners": list(runners),
+    }
+    registered = miner_register(
+        principal=who,
+        region=region,
+        concurrency=concurrency,
+        capabilities=capabilities,
+        unit_price=Decimal(unit_price),
+        mode=mode,
+    )
+    return MinerView.from_model(registered, online=True)
+
+
+def job(client, *, type="echo", payload=None, constraints=None, max_price="5", ttl=900, priority=0, key=""):
+    request = JobRequest(
+        type=type,
+        payload=payload if payload is not None else {"hello": "world"},
+        constraints=constraints or {},
+        max_price=Decimal(max_price),
+        ttl_seconds=ttl,
+        priority=priority,
+    )
+    return job_submit(client=client, request=request, idempotency_key=key)
