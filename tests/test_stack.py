@@ -7,59 +7,22 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from aitbc_site.domains import DOMAINS, FLOWER_PORT, SERVICE_PORTS
-from tests.processes import AITBC, Process, free_port_offset, http_ok, port_free, process_env, run_aitbc, wait_for
+from aitbc_site.domains import DOMAINS, SERVICE_PORTS
+from tests.processes import http_ok, port_free, wait_for
+from tests.stack import stack_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
 FLOWER_AUTH = ("ops", "flower-secret")
 
 
-@dataclass
-class Stack:
-    up: Process
-    env: dict
-    home: Path
-    urls: dict
-    flower: str
-
-    def ctl(self, *args) -> str:
-        conf = self.home / "run" / "supervisord.conf"
-        result = subprocess.run(
-            [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(conf), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return result.stdout
-
-    def pid(self, name: str) -> int:
-        return int(self.ctl("pid", name).strip())
-
-    def key(self, role: str, name: str) -> str:
-        created = run_aitbc(["keys", "create", "--role", role, "--name", name, "--json"], self.env)
-        assert created.returncode == 0, created.stderr
-        return json.loads(created.stdout)["key"]
-
-
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    home = Path(os.environ["AITBC_HOME"])
-    offset = free_port_offset([*SERVICE_PORTS.values(), FLOWER_PORT])
-    env = process_env(home, AITBC_PORT_OFFSET=str(offset), AITBC_FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH))
-    up = Process([*AITBC, "up"], env, home / "up.log")
-    urls = {name: f"http://127.0.0.1:{port + offset}" for name, port in SERVICE_PORTS.items()}
-    try:
-        wait_for(lambda: all(http_ok(f"{u}/health") for u in urls.values()), 120, "every /health to answer 200")
-        yield Stack(up, env, home, urls, f"http://127.0.0.1:{FLOWER_PORT + offset}")
-    finally:
-        up.stop(60)
+    with stack_running(AITBC_FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH)) as running:
+        yield running
 
 
 def test_up_prints_where_every_process_listens(stack):

@@ -1,0 +1,148 @@
+"""The gpu service's miner endpoints (API.md), as a miner and as strangers see them."""
+
+import pytest
+
+from apps.ai.models import Job
+from tests import factories
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+CAPS = {
+    "gpus": [{"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-1", "memory_mb": 81559, "compute_capability": "9.0"}],
+    "cuda_version": "13.0",
+    "driver_version": "580.159.04",
+    "models": [],
+    "runners": ["echo", "sleep", "matmul"],
+}
+
+
+@pytest.fixture
+def gpu(service_client):
+    return service_client("gpu")
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def post(client, path, key, body=None):
+    return client.post(path, body or {}, content_type="application/json", headers=auth(key))
+
+
+def registered(gpu, **extra):
+    _, key = factories.principal("miner")
+    body = {"region": "eu", "concurrency": 2, "capabilities": CAPS, "unit_price": "0.01", **extra}
+    response = post(gpu, "/v1/miners/register", key, body)
+    assert response.status_code == 200, response.content
+    return key, response.json()
+
+
+def test_register_answers_the_contract_and_again_updates_the_same_miner(gpu):
+    key, first = registered(gpu)
+    assert first["status"] == "ONLINE"
+    assert first["heartbeat_interval_s"] == 10 and first["lease_timeout_s"] == 30
+    assert first["queue"] == f"gpu.{first['miner_id']}"
+    again = post(gpu, "/v1/miners/register", key, {"region": "us", "unit_price": "0.02", "capabilities": CAPS})
+    assert again.json()["miner_id"] == first["miner_id"]
+    assert gpu.get(f"/v1/miners/{first['miner_id']}", headers=auth(key)).json()["region"] == "us"
+
+
+def test_the_gpu_registry_keeps_one_row_per_gpu_with_heartbeat_telemetry(gpu):
+    key, miner = registered(gpu)
+    reading = {"uuid": "GPU-1", "utilization_gpu": 97, "memory_used_mb": 2258.8, "temperature_c": 41, "power_w": 219.5}
+    beat = post(gpu, "/v1/miners/heartbeat", key, {"inflight": 1, "gpus": [reading]})
+    assert beat.status_code == 200
+    gpus = gpu.get(f"/v1/miners/{miner['miner_id']}/gpus", headers=auth(key)).json()
+    assert gpus["count"] == 1
+    assert gpus["items"][0] | reading == gpus["items"][0]
+    assert gpus["items"][0]["status"] == "BUSY"
+    assert gpu.get("/gpu/status").json() == {"total": 1, "by_model": {"NVIDIA H100 80GB HBM3": {"BUSY": 1}}}
+
+
+def test_heartbeat_without_registering_is_404(gpu):
+    _, key = factories.principal("miner")
+    assert post(gpu, "/v1/miners/heartbeat", key).status_code == 404
+
+
+def test_poll_answers_204_when_nothing_fits_and_the_job_when_one_does(gpu):
+    key, _ = registered(gpu)
+    assert post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0}).status_code == 204
+    client, _ = factories.funded_client()
+    job = factories.job(client, payload={"q": 1})
+    claimed = post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 1})
+    assert claimed.status_code == 200
+    assert claimed.json() | {"job_id": str(job.id), "type": "echo", "payload": {"q": 1}} == claimed.json()
+    assert Job.objects.get(id=job.id).state == "RUNNING"
+
+
+def test_result_completes_pays_and_repeats_the_same_answer(gpu):
+    key, miner = registered(gpu)
+    client, _ = factories.funded_client()
+    job = factories.job(client)
+    post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
+    body = {"result": {"echo": 1}, "metrics": {"gpu_seconds": 2.5, "duration_ms": 2500}}
+    first = post(gpu, f"/v1/miners/{job.id}/result", key, body)
+    assert first.status_code == 200
+    assert first.json()["state"] == "COMPLETED" and first.json()["receipt_id"]
+    assert post(gpu, f"/v1/miners/{job.id}/result", key, body).json() == first.json()
+    earnings = gpu.get(f"/v1/miners/{miner['miner_id']}/earnings", headers=auth(key)).json()
+    assert earnings == {
+        "miner_id": miner["miner_id"],
+        "total_earned": "0.02437500",
+        "jobs_completed": 1,
+        "currency": "AIT",
+    }
+
+
+def test_another_miner_cannot_complete_fail_or_read_my_job_or_miner(gpu):
+    key, miner = registered(gpu)
+    other_key, _ = registered(gpu)
+    client, _ = factories.funded_client()
+    job = factories.job(client)
+    post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
+    result = {"result": {}, "metrics": {"gpu_seconds": 1}}
+    assert post(gpu, f"/v1/miners/{job.id}/result", other_key, result).status_code == 404
+    assert post(gpu, f"/v1/miners/{job.id}/fail", other_key, {"error_code": "x"}).status_code == 404
+    for path in ("", "/gpus", "/earnings"):
+        assert gpu.get(f"/v1/miners/{miner['miner_id']}{path}", headers=auth(other_key)).status_code == 404
+    assert gpu.delete(f"/v1/miners/{miner['miner_id']}", headers=auth(other_key)).status_code == 404
+    _, client_key = factories.principal("client")
+    assert post(gpu, "/v1/miners/poll", client_key).status_code == 403
+
+
+def test_fail_requeues_a_retryable_job(gpu):
+    key, _ = registered(gpu)
+    client, _ = factories.funded_client()
+    job = factories.job(client)
+    post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
+    failed = post(gpu, f"/v1/miners/{job.id}/fail", key, {"error_code": "oom", "error_message": "x", "retryable": True})
+    assert failed.json() == {"job_id": str(job.id), "state": "QUEUED"}
+
+
+def test_capabilities_update_and_deregister_puts_running_jobs_back(gpu):
+    key, miner = registered(gpu)
+    client, _ = factories.funded_client()
+    job = factories.job(client)
+    post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
+    caps = {**CAPS, "runners": ["echo"]}
+    updated = gpu.put(f"/v1/miners/{miner['miner_id']}/capabilities", {"capabilities": caps},
+                      content_type="application/json", headers=auth(key))  # fmt: skip
+    assert updated.json()["capabilities"]["runners"] == ["echo"]
+    assert gpu.delete(f"/v1/miners/{miner['miner_id']}", headers=auth(key)).status_code == 204
+    assert Job.objects.get(id=job.id).state == "QUEUED"
+    assert post(gpu, "/v1/miners/heartbeat", key).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"unit_price": "-1"},
+        {"unit_price": "x"},
+        {"unit_price": "1", "concurrency": 0},
+        {"unit_price": "1", "status": "ONLINE"},
+        {"unit_price": "1", "capabilities": {"gpus": [{"name": "x"}]}},
+    ],
+)
+def test_bad_registration_is_422(gpu, body):
+    _, key = factories.principal("miner")
+    response = post(gpu, "/v1/miners/register", key, body)
+    assert response.status_code == 422

@@ -1,0 +1,131 @@
+"""The life of a job with real processes: the stack, a Celery GPU worker or a polling miner, the CLI."""
+
+import json
+import os
+import signal
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from apps.governance.facade import parameter_set
+from apps.trading.models import Entry
+from apps.trading.selectors import account_balances, earnings_of
+from tests.processes import wait_for
+from tests.stack import stack_running
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker):
+    with stack_running() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def quick_leases():
+    """Heartbeats every second and leases of 4 s, so that a lost worker is noticed within seconds."""
+    for name, value in {"heartbeat_interval_s": 1, "lease_timeout_s": 4, "assign_timeout_s": 3}.items():
+        parameter_set(name, value)
+
+
+@pytest.fixture
+def people(stack):
+    admin, client = stack.principal("admin", "ops"), stack.principal("client", "alice")
+    credited = stack.aitbc("wallet", "credit", client["principal_id"], "50", key=admin["key"])
+    assert credited.returncode == 0, credited.stderr
+    return {"admin": admin, "client": client}
+
+
+def miner_started(stack, mode: str, unit_price: str, name: str):
+    miner = stack.principal("miner", name)
+    process = stack.spawn(
+        name, "miner", mode, "--url", stack.gateway, "--key", miner["key"], "--unit-price", unit_price
+    )
+    headers = {"Authorization": f"Bearer {miner['key']}"}
+
+    def online():
+        response = httpx.get(f"{stack.gateway}/gpu/v1/miners/me", headers=headers)
+        return response.status_code == 200 and response.json()["online"] and response.json()
+
+    view = wait_for(online, 60, f"{name} to register and heartbeat")
+    return {**miner, "miner_id": view["miner_id"], "process": process}
+
+
+def job_view(stack, key: str, job_id: str) -> dict:
+    return httpx.get(f"{stack.gateway}/ai/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {key}"}).json()
+
+
+def submitted_and_paid(stack, people, miner, job_type: str, payload: dict) -> dict:
+    """Submits through the CLI, waits, verifies the receipt and checks both balances against it."""
+    client = people["client"]
+    done = stack.aitbc("job", "submit", "--type", job_type, "--payload", json.dumps(payload), "--max-price", "5",
+                       "--wait", "--timeout", "90", "--json", key=client["key"])  # fmt: skip
+    assert done.returncode == 0, done.stderr + miner["process"].output()
+    view = json.loads(done.stdout)
+    assert view["state"] == "COMPLETED"
+    assert view["assigned_miner_id"] == miner["miner_id"]
+
+    checked = stack.aitbc("job", "receipt", view["job_id"], "--verify", "--json", key=client["key"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verified = json.loads(checked.stdout)
+    assert verified["valid"] is True
+    receipt = verified["receipt"]
+    price, fee = Decimal(receipt["price"]), Decimal(receipt["fee"])
+    assert price > 0
+    assert account_balances(client["principal_id"])["balance"] == Decimal(50) - price
+    assert account_balances(client["principal_id"])["held"] == 0
+    assert account_balances(miner["principal_id"])["balance"] == price - fee
+    return view
+
+
+def test_a_polling_miner_runs_a_matmul_job_submitted_from_the_cli_and_is_paid(stack, people):
+    miner = miner_started(stack, "run", "0.5", "poller")
+    try:
+        view = submitted_and_paid(stack, people, miner, "matmul", {"n": 128, "repeat": 2})
+    finally:
+        miner["process"].stop()
+    assert view["result"]["tflops"] > 0
+    assert view["result"]["n"] == 128
+
+
+def test_a_celery_gpu_worker_runs_a_job_woken_through_its_queue_and_is_paid(stack, people):
+    miner = miner_started(stack, "worker", "0.5", "gpu-worker")
+    try:
+        view = submitted_and_paid(stack, people, miner, "sleep", {"seconds": 1})
+    finally:
+        miner["process"].stop()
+    assert view["result"] == {"slept_seconds": 1}
+    assert "gpu.execute_next" in miner["process"].output()
+
+
+def test_a_gpu_worker_killed_mid_job_loses_no_job_and_the_client_pays_once(stack, people):
+    cheap = miner_started(stack, "worker", "0.01", "cheap-worker")
+    dear = miner_started(stack, "worker", "0.02", "dear-worker")
+    client = people["client"]
+    try:
+        submitted = stack.aitbc("job", "submit", "--type", "sleep", "--payload", '{"seconds": 6}', "--max-price", "5",
+                                "--json", key=client["key"])  # fmt: skip
+        job_id = json.loads(submitted.stdout)["job_id"]
+        running = wait_for(lambda: job_view(stack, client["key"], job_id)["state"] == "RUNNING", 30, "the job to run")
+        assert running
+        assert job_view(stack, client["key"], job_id)["assigned_miner_id"] == cheap["miner_id"]
+
+        os.killpg(cheap["process"].pid, signal.SIGKILL)
+
+        finished = wait_for(
+            lambda: (view := job_view(stack, client["key"], job_id))["state"] in ("COMPLETED", "FAILED") and view,
+            90,
+            "the job to finish on the other worker",
+        )
+    finally:
+        cheap["process"].stop()
+        dear["process"].stop()
+    assert finished["state"] == "COMPLETED"
+    assert finished["assigned_miner_id"] == dear["miner_id"]
+    assert finished["attempts"] == 2
+    assert Entry.objects.filter(kind="job_payment", reference=job_id).count() == 1
+    assert earnings_of(cheap["principal_id"])["total_earned"] == 0
+    assert earnings_of(dear["principal_id"])["total_earned"] == Decimal(finished["price"]) - Decimal(finished["fee"])
+    assert account_balances(client["principal_id"])["balance"] == Decimal(50) - Decimal(finished["price"])
