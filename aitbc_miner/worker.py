@@ -40,14 +40,17 @@ def configure(home: Path) -> None:
 
 
 @app.task(name="gpu.execute_next", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute_next(job_id: str | None = None) -> str | None:
-    """Claims the next job for this miner (the one woken here comes first) and runs it. Idempotent:
-    a second delivery finds nothing to claim and returns."""
-    job = _agent.claim(max_wait_seconds=0)
-    if job is None:
-        return None
-    job_execute(_agent, job)
-    return job["job_id"]
+def execute_next(job_id: str | None = None) -> list[str]:
+    """Claims and runs jobs for this miner until none is left (the one woken here comes first).
+
+    A wake-up drains the backlog, so a busy miner needs no further messages. Idempotent: a second
+    delivery finds nothing to claim and returns.
+    """
+    ran = []
+    while (job := _agent.claim(max_wait_seconds=0)) is not None:
+        job_execute(_agent, job)
+        ran.append(job["job_id"])
+    return ran
 
 
 @worker_ready.connect

@@ -4,12 +4,14 @@ What it measures
   * Baseline: a minimal Celery app (written to a temp dir) with one `-P solo -c 1` worker, broker and
     results on Redis db `--celery-db`. N no-op tasks are sent, then every result is awaited: tasks/s
     end to end. Then 100 single tasks one at a time: send->start (the task returns time.time()) and
-    the delay().get() round trip, p50/p99. It runs before the stack starts, on a quiet machine.
+    the delay().get() round trip, p50/p99. It runs first, before the stack's processes exist.
   * AITBC: the whole stack (`aitbc up`) on PostgreSQL database `--db` (and `<db>_<domain>`) and Redis db
     `--redis-db`, under a fresh AITBC_HOME and port offset, with one `aitbc miner worker` (Celery GPU
     worker, concurrency 4). After one warm-up job, N echo jobs are submitted through the gateway by a
     few concurrent submitters; jobs/s = N / (first submit -> last finished_at). Per job, from its view:
     submit->running = started_at - requested_at, submit->completed = finished_at - requested_at.
+    A job submitted while the miner's slots are all taken is woken only by the sweep (ai.sweep_jobs,
+    every 5 s, once `redispatch_after_s` has passed): with a backlog that shows in jobs/s and the p99.
 
 Run from the repository root, with PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379:
     .venv/bin/python bench/jobs.py [--jobs 200] [--out figures.json]
@@ -21,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +43,15 @@ from aitbc_site.domains import DOMAINS, SERVICE_PORTS  # noqa: E402
 PY = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
+LABELS = {
+    "aitbc_echo_jobs_per_s": "AITBC echo jobs/s",
+    "celery_noop_tasks_per_s": "Celery no-op tasks/s",
+    "ratio": "ratio (jobs/s / no-op tasks/s)",
+    "submit_to_running_ms_p50_p99": "submit->running p50 / p99 ms",
+    "submit_to_completed_ms_p50_p99": "submit->completed p50 / p99 ms",
+    "noop_send_to_start_ms_p50_p99": "no-op send->start p50 / p99 ms",
+    "noop_round_trip_ms_p50_p99": "no-op round trip p50 / p99 ms",
+}
 CELERY_APP = """import os, time
 from celery import Celery
 app = Celery("benchapp", broker=os.environ["BENCH_REDIS"], backend=os.environ["BENCH_REDIS"])
@@ -110,7 +122,7 @@ def celery_baseline(n: int, redis_url: str, tmp: Path, procs: list) -> dict:
     (tmp / "benchapp.py").write_text(CELERY_APP)
     os.environ["BENCH_REDIS"] = redis_url
     env = {**os.environ, "PYTHONPATH": str(tmp)}
-    worker = [PY, "-m", "celery", "-A", "benchapp", "worker", "-P", "solo", "-c", "1", "-Q", "bench", "-l", "WARNING"]
+    worker = [PY, "-m", "celery", *"-A benchapp worker -P solo -c 1 -Q bench -l WARNING".split()]
     procs.append(start(worker, env, tmp / "celery.log", cwd=tmp))
     sys.path.insert(0, str(tmp))
     from benchapp import noop, stamp
@@ -194,21 +206,8 @@ def aitbc_jobs(args, gateway: str, env: dict, home: Path, procs: list) -> dict:
     )
     if credit.status_code != 201:
         raise SystemExit(f"credit: {credit.status_code} {credit.text[:300]}")
-    worker = [
-        PY,
-        "-m",
-        "aitbc_cli",
-        "miner",
-        "worker",
-        "--key",
-        miner["key"],
-        "--url",
-        gateway,
-        "--unit-price",
-        "0.0001",
-        "--concurrency",
-        "4",
-    ]
+    worker = [PY, "-m", "aitbc_cli", *"miner worker --unit-price 0.0001 --concurrency 4".split()]
+    worker += ["--key", miner["key"], "--url", gateway]
     procs.append(start(worker, env, home / "miner.log", cwd=ROOT))
     miner_auth = {"headers": {"Authorization": f"Bearer {miner['key']}"}}
     wait_for(lambda: status_ok(f"{gateway}/gpu/v1/miners/me", **miner_auth), 120, "the miner to register")
@@ -220,11 +219,17 @@ def aitbc_jobs(args, gateway: str, env: dict, home: Path, procs: list) -> dict:
     ids = set(asyncio.run(submit_all(gateway, client["key"], args.jobs, args.submitters)))
     submitted = time.time() - t0
 
+    shown = {"at": time.monotonic()}
+
     def all_done():
         ended = sum(count(http, s) for s in ("FAILED", "CANCELED", "EXPIRED"))
         if ended:
             raise SystemExit(f"{ended} jobs ended without completing; see {home}")
-        return count(http, "COMPLETED") >= args.jobs + 1
+        done = count(http, "COMPLETED") - 1  # less the warm-up job
+        if time.monotonic() - shown["at"] > 10:
+            print(f"  {done}/{args.jobs} completed after {time.time() - t0:.0f} s", file=sys.stderr)
+            shown["at"] = time.monotonic()
+        return done >= args.jobs
 
     wait_for(all_done, args.timeout, f"{args.jobs} jobs to complete", interval=0.25)
     views = []
@@ -238,7 +243,7 @@ def aitbc_jobs(args, gateway: str, env: dict, home: Path, procs: list) -> dict:
     elapsed = max(at(v, "finished_at") for v in views) - t0
     return {
         "jobs": len(views),
-        "jobs_per_s": round(len(views) / elapsed, 1),
+        "jobs_per_s": round(len(views) / elapsed, 2),
         "submit_s": round(submitted, 2),
         "submit_to_running_ms": [pct(running, 50), pct(running, 99)],
         "submit_to_completed_ms": [pct(completed, 50), pct(completed, 99)],
@@ -255,6 +260,7 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=40000, help="AITBC_PORT_OFFSET")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the jobs")
     parser.add_argument("--out", help="also write the figures as JSON here")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the temp dir with every log")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="aitbc-bench-"))
@@ -289,17 +295,9 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
     }
-    rows = [
-        ("AITBC echo jobs/s", figures["aitbc_echo_jobs_per_s"]),
-        ("Celery no-op tasks/s", figures["celery_noop_tasks_per_s"]),
-        ("ratio (jobs/s / no-op tasks/s)", figures["ratio"]),
-        ("submit->running p50 / p99 ms", "{} / {}".format(*figures["submit_to_running_ms_p50_p99"])),
-        ("submit->completed p50 / p99 ms", "{} / {}".format(*figures["submit_to_completed_ms_p50_p99"])),
-        ("no-op send->start p50 / p99 ms", "{} / {}".format(*figures["noop_send_to_start_ms_p50_p99"])),
-        ("no-op round trip p50 / p99 ms", "{} / {}".format(*figures["noop_round_trip_ms_p50_p99"])),
-    ]
     print(f"{args.jobs} echo jobs ({args.submitters} submitters) vs {args.jobs} Celery no-ops")
-    for label, value in rows:
+    for key, label in LABELS.items():
+        value = figures[key] if not isinstance(figures[key], list) else "{} / {}".format(*figures[key])
         print(f"  {label:<34} {value:>16}")
     print(
         f"machine: {os.cpu_count()} CPUs, {platform.platform()}; both measured in the same run "
@@ -308,6 +306,8 @@ def main() -> None:
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures))
+    if not args.keep_logs:
+        shutil.rmtree(home, ignore_errors=True)  # kept, with every log, when the run fails
 
 
 if __name__ == "__main__":
