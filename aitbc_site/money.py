@@ -2,6 +2,8 @@
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from django.db import models
+
 from aitbc_site.errors import Invalid
 
 PLACES = Decimal("0.00000001")
@@ -29,3 +31,31 @@ def quantize(amount: Decimal) -> Decimal:
 
 def money_str(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{quantize(Decimal(amount)):f}"
+
+
+SCALE = 10**8
+
+
+class MoneyField(models.BigIntegerField):
+    """An amount in AIT, stored as a whole number of 1e-8 AIT: exact on PostgreSQL and SQLite alike
+    (SQLite keeps decimals as floats), and exact in sums. In Python it is a Decimal with 8 places."""
+
+    description = "AIT amount (stored in units of 1e-8)"
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else Decimal(int(value)).scaleb(-8)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, Decimal):
+            return value
+        return quantize(Decimal(str(value)))
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return int((quantize(Decimal(str(value))) * SCALE).to_integral_exact())
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return forms.DecimalField(max_digits=20, decimal_places=8, **kwargs)

@@ -1,7 +1,8 @@
 """Which miner may run which job. One rule, used by dispatch, by the claim and to explain a wait."""
 
-from django.db.models import F, Q
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Value
 
+from aitbc_site.money import MoneyField
 from apps.gpu.facade import MinerView
 
 
@@ -41,6 +42,8 @@ def miner_fit(miner: MinerView, job) -> str | None:
 def claimable_filter(miner: MinerView) -> Q:
     """The part of miner_fit a database can check, so the claim scans only plausible jobs."""
     max_vram = max((memory for _, memory in miner.gpus), default=0)
+    # both sides stay in 1e-8 units: expected_units (scaled) x unit price (plain) against max_price (scaled)
+    price = Value(miner.unit_price, output_field=DecimalField(max_digits=28, decimal_places=8))
     try:
         miner_cuda = cuda_code(miner.cuda_version)
     except ValueError:
@@ -49,5 +52,5 @@ def claimable_filter(miner: MinerView) -> Q:
         Q(type__in=miner.runners)
         & (Q(region="") | Q(region=miner.region))
         & Q(min_vram_mb__lte=max_vram, min_cuda__lte=miner_cuda)
-        & Q(max_price__gte=F("expected_units") * miner.unit_price)
+        & Q(max_price__gte=ExpressionWrapper(F("expected_units") * price, output_field=MoneyField()))
     )

@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 28, "decimal_places": 8}
+from aitbc_site.money import MoneyField
 
 
 class JobState(models.TextChoices):
@@ -33,8 +33,8 @@ class Job(models.Model):
     min_vram_mb = models.PositiveIntegerField(default=0)
     min_cuda = models.PositiveIntegerField(default=0, help_text="major * 100 + minor")
     models_required = models.JSONField(default=list)
-    max_price = models.DecimalField(**MONEY)
-    expected_units = models.DecimalField(help_text="estimated GPU-seconds", **MONEY)
+    max_price = MoneyField()
+    expected_units = MoneyField(help_text="estimated GPU-seconds")
     priority = models.PositiveSmallIntegerField(default=0)
     ttl_seconds = models.PositiveIntegerField()
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
@@ -42,7 +42,7 @@ class Job(models.Model):
     max_attempts = models.PositiveIntegerField(default=3)
     assigned_miner_id = models.UUIDField(null=True, blank=True)
     assigned_principal_id = models.UUIDField(null=True, blank=True)
-    unit_price = models.DecimalField(null=True, blank=True, help_text="the assigned miner's, per GPU-second", **MONEY)
+    unit_price = MoneyField(null=True, blank=True, help_text="the assigned miner's, per GPU-second")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -53,9 +53,9 @@ class Job(models.Model):
     error = models.JSONField(null=True, blank=True)
     input_sha256 = models.CharField(max_length=64)
     output_sha256 = models.CharField(max_length=64, blank=True)
-    units = models.DecimalField(null=True, blank=True, **MONEY)
-    price = models.DecimalField(null=True, blank=True, **MONEY)
-    fee = models.DecimalField(null=True, blank=True, **MONEY)
+    units = MoneyField(null=True, blank=True)
+    price = MoneyField(null=True, blank=True)
+    fee = MoneyField(null=True, blank=True)
     receipt_id = models.UUIDField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_sha256 = models.CharField(max_length=64, blank=True)

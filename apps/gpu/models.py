@@ -2,7 +2,7 @@ import uuid
 
 from django.db import models
 
-MONEY = {"max_digits": 28, "decimal_places": 8}
+from aitbc_site.money import MoneyField
 
 
 class MinerStatus(models.TextChoices):
@@ -25,7 +25,7 @@ class Miner(models.Model):
     mode = models.CharField(max_length=16, choices=MinerMode.choices, default=MinerMode.POLL)
     concurrency = models.PositiveIntegerField(default=1)
     capabilities = models.JSONField(default=dict)
-    unit_price = models.DecimalField(help_text="AIT per GPU-second", **MONEY)
+    unit_price = MoneyField(help_text="AIT per GPU-second")
     status = models.CharField(max_length=16, choices=MinerStatus.choices, default=MinerStatus.ONLINE)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     inflight = models.PositiveIntegerField(default=0, help_text="as last reported by the miner")

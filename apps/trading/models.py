@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 28, "decimal_places": 8}
+from aitbc_site.money import MoneyField
 
 
 class AccountKind(models.TextChoices):
@@ -19,7 +19,7 @@ class Account(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=AccountKind.choices)
     owner_id = models.UUIDField(null=True, blank=True, help_text="the principal, for principal accounts")
-    balance = models.DecimalField(default=0, **MONEY)
+    balance = MoneyField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,7 +57,7 @@ class Entry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
-    amount = models.DecimalField(**MONEY, help_text="positive: credit to the account; negative: debit")
+    amount = MoneyField(help_text="positive: credit to the account; negative: debit")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,7 +77,7 @@ class Hold(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(max_length=200, unique=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
