@@ -48,3 +48,13 @@ def committed(django_capture_on_commit_callbacks):
             return call(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def fresh_parameters():
+    """Each test starts from the parameters in its own database, not from another test's cache."""
+    from apps.governance.facade import parameters_cache_clear
+
+    parameters_cache_clear()
+    yield
+    parameters_cache_clear()

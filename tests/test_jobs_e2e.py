@@ -3,12 +3,13 @@
 import json
 import os
 import signal
+import time
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from apps.governance.facade import parameter_set
+from apps.governance.facade import CACHE_SECONDS, parameter_set
 from apps.trading.models import Entry
 from apps.trading.selectors import account_balances, earnings_of
 from tests.processes import wait_for
@@ -28,6 +29,7 @@ def quick_leases():
     """Heartbeats every second and leases of 4 s, so that a lost worker is noticed within seconds."""
     for name, value in {"heartbeat_interval_s": 1, "lease_timeout_s": 4, "assign_timeout_s": 3}.items():
         parameter_set(name, value)
+    time.sleep(CACHE_SECONDS)  # the stack's processes see a change within this long
 
 
 @pytest.fixture

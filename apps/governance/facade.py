@@ -1,23 +1,36 @@
-"""What other apps may ask governance: the platform parameters in force."""
+"""What other apps may ask governance: the platform parameters in force.
+
+Every service reads parameters on hot paths (claims, heartbeats, completions), so each process keeps
+them for a second: a change takes effect platform-wide within a second, at once in the process that
+made it.
+"""
+
+import time
 
 from aitbc_site.errors import Invalid
 from apps.governance.parameters import PARAMETERS
 
+CACHE_SECONDS = 1.0
+_cache: dict = {"values": None, "until": 0.0}
 
-def parameter_get(name: str) -> int:
-    from apps.governance.models import Parameter
 
-    spec = PARAMETERS[name]
-    row = Parameter.objects.filter(name=name).values_list("value", flat=True).first()
-    return spec.default if row is None else row
+def parameters_cache_clear() -> None:
+    _cache["values"], _cache["until"] = None, 0.0
 
 
 def parameters_all() -> dict[str, int]:
     from apps.governance.models import Parameter
 
+    if _cache["values"] is not None and time.monotonic() < _cache["until"]:
+        return dict(_cache["values"])
     values = {name: spec.default for name, spec in PARAMETERS.items()}
     values.update(Parameter.objects.filter(name__in=PARAMETERS).values_list("name", "value"))
-    return values
+    _cache["values"], _cache["until"] = values, time.monotonic() + CACHE_SECONDS
+    return dict(values)
+
+
+def parameter_get(name: str) -> int:
+    return parameters_all()[name]
 
 
 def parameter_set(name: str, value: int) -> int:
@@ -29,4 +42,5 @@ def parameter_set(name: str, value: int) -> int:
     if not spec.minimum <= value <= spec.maximum:
         raise Invalid(f"{name} must be between {spec.minimum} and {spec.maximum}, not {value}")
     Parameter.objects.update_or_create(name=name, defaults={"value": value})
+    parameters_cache_clear()
     return value
