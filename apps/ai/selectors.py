@@ -2,6 +2,7 @@ from uuid import UUID
 
 from aitbc_site.errors import NotFound
 from aitbc_site.money import money_str
+from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.ai.matching import miner_fit
 from apps.ai.models import Job, JobState
@@ -39,10 +40,6 @@ def job_waiting_reason(job: Job) -> str | None:
     return "waiting for a free slot on a matching miner"
 
 
-def _iso(moment):
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 def job_view(job: Job, *, explain: bool = False) -> dict:
     return {
         "job_id": job.id,
@@ -50,10 +47,10 @@ def job_view(job: Job, *, explain: bool = False) -> dict:
         "state": job.state,
         "assigned_miner_id": job.assigned_miner_id,
         "attempts": job.attempts,
-        "requested_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-        "expires_at": _iso(job.expires_at),
+        "requested_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "expires_at": iso(job.expires_at),
         "max_price": money_str(job.max_price),
         "price": money_str(job.price),
         "fee": money_str(job.fee),

@@ -4,6 +4,7 @@ from django.db.models import Count
 
 from aitbc_site.errors import NotFound
 from aitbc_site.money import money_str
+from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_is_online
 from apps.gpu.models import Gpu, Miner
@@ -25,10 +26,6 @@ def gpu_status_counts() -> dict:
     return {"total": sum(r["n"] for r in rows), "by_model": by_model}
 
 
-def _iso(moment):
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 def gpu_view(gpu: Gpu) -> dict:
     return {
         "gpu_id": gpu.id,
@@ -42,7 +39,7 @@ def gpu_view(gpu: Gpu) -> dict:
         "memory_used_mb": gpu.memory_used_mb,
         "temperature_c": gpu.temperature_c,
         "power_w": gpu.power_w,
-        "last_seen_at": _iso(gpu.last_seen_at),
+        "last_seen_at": iso(gpu.last_seen_at),
     }
 
 
@@ -58,7 +55,7 @@ def miner_view(miner: Miner) -> dict:
         "capabilities": miner.capabilities,
         "status": miner.status,
         "online": miner_is_online(miner),
-        "last_heartbeat_at": _iso(miner.last_heartbeat_at),
+        "last_heartbeat_at": iso(miner.last_heartbeat_at),
         "inflight": miner.inflight,
         "jobs_completed": miner.jobs_completed,
         "jobs_failed": miner.jobs_failed,

@@ -7,6 +7,7 @@ from pydantic import ConfigDict
 
 from aitbc_site.errors import Invalid, NotFound
 from aitbc_site.money import money_str
+from aitbc_site.times import iso
 from apps.accounts.auth import admins, any_principal
 from apps.accounts.facade import principal_get
 from apps.trading import signing
@@ -91,7 +92,7 @@ def _movement_out(entry, kind, source, target, amount) -> dict:
         "from_principal_id": source,
         "to_principal_id": target,
         "amount": money_str(amount),
-        "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso(entry.created_at),
     }
 
 
@@ -112,7 +113,7 @@ def account_entries(request, limit: int = Query(50, ge=1, le=500), offset: int =
             "amount": money_str(p.amount),
             "memo": p.entry.memo,
             "reference": p.entry.reference,
-            "created_at": p.entry.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": iso(p.entry.created_at),
         }
         for p in postings
     ]

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from aitbc_client.canonical import canonical_json
 from aitbc_site.money import money_str
+from aitbc_site.times import iso
 from apps.trading import signing
 from apps.trading.models import AccountKind, Receipt
 from apps.trading.services.ledger import DB, account_for, hold_capture, hold_place, hold_release, system_account
@@ -17,10 +18,6 @@ from apps.trading.services.ledger import DB, account_for, hold_capture, hold_pla
 
 def job_hold_key(job_id: UUID) -> str:
     return f"job:{job_id}"
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,6 @@
+from datetime import datetime
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as every API answer writes times."""
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
