@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aitbc_cli.db import db
 from aitbc_cli.django_env import first_line
+from aitbc_cli.explorer import explorer
 from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
 from aitbc_cli.miner import miner
@@ -30,6 +31,7 @@ cli.add_command(keys)
 cli.add_command(job)
 cli.add_command(miner)
 cli.add_command(wallet)
+cli.add_command(explorer)
 
 
 def main():

@@ -24,5 +24,7 @@ TASK_ROUTES = {
     "ai.dispatch_job": {"queue": Queue.DISPATCH.value},
     "ai.settle_job": {"queue": Queue.SETTLEMENT.value},
     "ai.*": {"queue": Queue.CONTROL.value},
+    "trading.seal_block": {"queue": Queue.SEALING.value},
+    "trading.*": {"queue": Queue.SETTLEMENT.value},
     "monitoring.*": {"queue": Queue.CONTROL.value},
 }

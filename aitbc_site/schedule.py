@@ -3,6 +3,11 @@
 from aitbc_site.queues import Queue
 
 BEAT_SCHEDULE = {
+    "trading.seal_block": {
+        "task": "trading.seal_block",
+        "schedule": 2.0,
+        "options": {"queue": Queue.SEALING.value, "expires": 2},
+    },
     "ai.sweep_jobs": {
         "task": "ai.sweep_jobs",
         "schedule": 5.0,

@@ -11,11 +11,20 @@ from aitbc_site.times import iso
 from apps.accounts.auth import admins, any_principal
 from apps.accounts.facade import principal_get
 from apps.trading import signing
+from apps.trading.explorer import (
+    block_full,
+    block_get,
+    block_header,
+    block_list,
+    chain_export,
+    chain_verify_stored,
+    transaction_get,
+)
 from apps.trading.selectors import account_balances, entry_list_for, receipt_get, receipt_list
+from apps.trading.services.blocks import block_seal
 from apps.trading.services.ledger import ledger_check, transfer, treasury_credit
 
 router = Router(tags=["ledger"])
-explorer = Router(tags=["explorer"])
 
 
 class Error(Schema):
@@ -153,29 +162,68 @@ def ledger_check_view(request):
     }
 
 
-@explorer.get("/keys")
-def explorer_keys(request):
-    """The platform's public signing keys: verify receipts and blocks with these only."""
-    return {"keys": signing.published_keys()}
+def explorer_router(*, v1: bool) -> Router:
+    """The block explorer: under /v1/explorer, and (v1=False) at the seed's old paths /blocks, /receipts, ..."""
+    explorer = Router(tags=["explorer"])
 
+    @explorer.get("/blocks")
+    def explorer_blocks(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+        """Sealed blocks, newest first."""
+        count, items = block_list(limit=limit, offset=offset)
+        return {"items": items, "count": count}
 
-@explorer.get("/receipts")
-def explorer_receipts(
-    request,
-    job_id: UUID | None = None,
-    miner_id: UUID | None = None,
-    client_id: UUID | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-):
-    """Signed job receipts, newest first, by job, miner or client."""
-    count, items = receipt_list(job_id=job_id, miner_id=miner_id, client_id=client_id, limit=limit, offset=offset)
-    return {"items": items, "count": count}
+    @explorer.get("/blocks/{ident}", response={200: dict, 404: Error, 422: Error})
+    def explorer_block(request, ident: str):
+        """One block, by height or by hash, with its items."""
+        return block_full(block_get(ident))
 
+    @explorer.get("/transactions/{tx_hash}", response={200: dict, 404: Error, 422: Error})
+    def explorer_transaction(request, tx_hash: str):
+        """A sealed ledger transaction or receipt by its item hash, with the block that holds it."""
+        return transaction_get(tx_hash)
 
-@explorer.get("/receipts/{receipt_id}", response={200: dict, 404: Error})
-def explorer_receipt(request, receipt_id: UUID):
-    receipt = receipt_get(receipt_id)
-    if receipt is None:
-        raise NotFound(f"no receipt {receipt_id}")
-    return receipt
+    @explorer.get("/receipts")
+    def explorer_receipts(
+        request,
+        job_id: UUID | None = None,
+        miner_id: UUID | None = None,
+        client_id: UUID | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ):
+        """Signed job receipts, newest first, by job, miner or client."""
+        count, items = receipt_list(job_id=job_id, miner_id=miner_id, client_id=client_id, limit=limit, offset=offset)
+        return {"items": items, "count": count}
+
+    @explorer.get("/receipts/{receipt_id}", response={200: dict, 404: Error})
+    def explorer_receipt(request, receipt_id: UUID):
+        receipt = receipt_get(receipt_id)
+        if receipt is None:
+            raise NotFound(f"no receipt {receipt_id}")
+        return receipt
+
+    if not v1:
+        return explorer
+
+    @explorer.get("/keys")
+    def explorer_keys(request):
+        """The platform's public signing keys: verify receipts and blocks with these only."""
+        return {"keys": signing.published_keys()}
+
+    @explorer.get("/verify")
+    def explorer_verify(request):
+        """Re-verifies the whole chain and every stored receipt and transaction; names the first failure."""
+        return chain_verify_stored()
+
+    @explorer.get("/export")
+    def explorer_export(request, from_height: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)):
+        """Blocks with their items, oldest first, for offline verification."""
+        return {"blocks": chain_export(from_height=from_height, limit=limit)}
+
+    @explorer.post("/seal", auth=admins, response={200: dict, 403: Error})
+    def explorer_seal(request):
+        """Seal what is new into a block now (beat does it every few seconds anyway)."""
+        block = block_seal()
+        return {"sealed": block is not None, "block": block_header(block) if block else None}
+
+    return explorer

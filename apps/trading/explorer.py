@@ -1,0 +1,117 @@
+"""Reading the block log, and verifying it as stored, row by row, with the public key alone."""
+
+import re
+
+from aitbc_client.chain import GENESIS_PREV_HASH, block_problem, item_hash
+from aitbc_site.errors import Invalid, NotFound
+from apps.trading import signing
+from apps.trading.models import Block, BlockItem, Entry, Receipt
+from apps.trading.services.blocks import entry_body
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+VERIFY_BATCH = 200
+
+
+def block_header(block: Block) -> dict:
+    return {
+        "height": block.height,
+        "hash": block.hash,
+        "prev_hash": block.prev_hash,
+        "merkle_root": block.merkle_root,
+        "sealed_at": block.sealed_at,
+        "tx_count": block.tx_count,
+        "signature": block.signature,
+    }
+
+
+def block_full(block: Block) -> dict:
+    items = [{"kind": i.kind, "hash": i.hash, "body": i.body} for i in block.items.order_by("position")]
+    return {**block_header(block), "items": items}
+
+
+def block_list(*, limit: int, offset: int):
+    blocks = Block.objects.order_by("-height")
+    return blocks.count(), [block_header(b) for b in blocks[offset : offset + limit]]
+
+
+def block_get(ident: str) -> Block:
+    """A block by height (digits) or by hash (64 hex); 422 when it is neither, 404 when there is none."""
+    if ident.isdigit():
+        block = Block.objects.filter(height=int(ident)).first()
+    elif HEX64.match(ident.lower()):
+        block = Block.objects.filter(hash=ident.lower()).first()
+    else:
+        raise Invalid(f"block: {ident!r} is neither a height nor a 64-character hex hash")
+    if block is None:
+        raise NotFound(f"no block {ident}")
+    return block
+
+
+def transaction_get(tx_hash: str) -> dict:
+    if not HEX64.match(tx_hash.lower()):
+        raise Invalid(f"tx_hash: {tx_hash!r} is not a 64-character hex hash")
+    item = BlockItem.objects.filter(hash=tx_hash.lower()).select_related("block").first()
+    if item is None:
+        raise NotFound(f"no sealed transaction or receipt {tx_hash}")
+    return {
+        "hash": item.hash,
+        "kind": item.kind,
+        "block_height": item.block_id,
+        "position": item.position,
+        "body": item.body,
+    }
+
+
+def chain_export(*, from_height: int, limit: int) -> list[dict]:
+    blocks = Block.objects.filter(height__gte=from_height).order_by("height")[:limit]
+    return [block_full(b) for b in blocks.prefetch_related("items")]
+
+
+def _stored_body(item: BlockItem) -> dict | None:
+    """The receipt or transaction as the database holds it now."""
+    if item.kind == "receipt":
+        receipt = Receipt.objects.filter(id=item.ref_id).first()
+        return receipt.body if receipt else None
+    entry = Entry.objects.filter(id=item.ref_id).prefetch_related("postings__account").first()
+    return entry_body(entry) if entry else None
+
+
+def _rows_problem(block: Block, items: list[BlockItem]) -> str | None:
+    for item in items:
+        stored = _stored_body(item)
+        if stored is None:
+            return f"{item.kind} {item.ref_id} sealed at position {item.position} is missing from the database"
+        if item_hash(stored) != item.hash:
+            return f"{item.kind} {item.ref_id} (position {item.position}) was changed after it was sealed"
+    return None
+
+
+def chain_verify_stored() -> dict:
+    """Recomputes every item hash, Merkle root, link and signature, and re-checks every stored receipt
+    and ledger transaction against its block. Names the first block (and row) that fails."""
+    published = signing.published_keys()
+    keys = {k["key_id"]: k["public_key"] for k in published}
+    prev_hash, height, checked = GENESIS_PREV_HASH, 0, 0
+    while True:
+        batch = list(Block.objects.filter(height__gte=height).order_by("height")[:VERIFY_BATCH])
+        if not batch:
+            break
+        for block in batch:
+            if block.height != height:
+                return {"valid": False, "height": height, "problem": f"block {height} is missing"}
+            items = list(block.items.order_by("position"))
+            full = {**block_header(block), "items": [{"kind": i.kind, "hash": i.hash, "body": i.body} for i in items]}
+            problem = block_problem(full, prev_hash, keys, published) or _rows_problem(block, items)
+            if problem:
+                return {"valid": False, "height": block.height, "hash": block.hash, "problem": problem}
+            prev_hash, height, checked = block.hash, height + 1, checked + 1
+    unsealed = Receipt.objects.filter(block_height__isnull=True).count()
+    unsealed_tx = Entry.objects.filter(block_height__isnull=True).count()
+    return {
+        "valid": True,
+        "height": height - 1 if checked else None,
+        "checked_blocks": checked,
+        "sealed_receipts": Receipt.objects.filter(block_height__isnull=False).count(),
+        "unsealed_receipts": unsealed,
+        "unsealed_transactions": unsealed_tx,
+    }
