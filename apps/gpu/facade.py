@@ -78,3 +78,11 @@ def miner_counters_add(miner_id: UUID, *, completed: int = 0, failed: int = 0) -
     Miner.objects.filter(id=miner_id).update(
         jobs_completed=F("jobs_completed") + completed, jobs_failed=F("jobs_failed") + failed
     )
+
+
+def miner_track_record(principal_id: UUID) -> tuple[int, int]:
+    """(jobs completed, jobs failed) of the miner this principal runs; (0, 0) when it runs none."""
+    from apps.gpu.models import Miner
+
+    row = Miner.objects.filter(principal_id=principal_id).values_list("jobs_completed", "jobs_failed").first()
+    return row or (0, 0)

@@ -1,0 +1,159 @@
+"""Reads of the trade domain: views, lists, analytics from stored data, the event log."""
+
+from django.db.models import Avg, Count, Q, Sum
+
+from aitbc_site.money import ZERO, money_str
+from aitbc_site.times import iso
+from apps.accounts.facade import PrincipalView
+from apps.trading.models import (
+    Block,
+    Entry,
+    TradeAgreement,
+    TradeEvent,
+    TradeMatch,
+    TradeRequest,
+    TradeSettlement,
+)
+
+
+def request_view(request: TradeRequest) -> dict:
+    return {
+        "request_id": request.id,
+        "buyer_id": request.buyer_id,
+        "trade_type": request.trade_type,
+        "title": request.title,
+        "requirements": request.requirements,
+        "budget": money_str(request.budget),
+        "window_start": iso(request.window_start),
+        "window_end": iso(request.window_end),
+        "regions": request.regions,
+        "status": request.status,
+        "created_at": iso(request.created_at),
+    }
+
+
+def match_view(match: TradeMatch) -> dict:
+    return {
+        "match_id": match.id,
+        "request_id": match.request_id,
+        "seller_id": match.seller_id,
+        "price": money_str(match.price),
+        "specification": match.specification,
+        "region": match.region,
+        "settlement": match.settlement,
+        "milestones": match.milestones,
+        "message": match.message,
+        "score": match.score,
+        "score_breakdown": match.score_breakdown,
+        "status": match.status,
+        "proposed_by": match.proposed_by,
+        "rounds": match.rounds,
+        "expires_at": iso(match.expires_at),
+    }
+
+
+def settlement_view(settlement: TradeSettlement) -> dict:
+    return {
+        "settlement_id": settlement.id,
+        "agreement_id": settlement.agreement_id,
+        "milestone_id": settlement.milestone_id,
+        "amount": money_str(settlement.amount),
+        "fee": money_str(settlement.fee),
+        "entry_id": settlement.entry_id,
+        "created_at": iso(settlement.created_at),
+    }
+
+
+def agreement_view(agreement: TradeAgreement) -> dict:
+    return {
+        "agreement_id": agreement.id,
+        "request_id": agreement.request_id,
+        "match_id": agreement.match_id,
+        "buyer_id": agreement.buyer_id,
+        "seller_id": agreement.seller_id,
+        "price": money_str(agreement.price),
+        "settlement": agreement.settlement,
+        "terms": agreement.terms,
+        "fee_bps": agreement.fee_bps,
+        "settled_amount": money_str(agreement.settled_amount),
+        "status": agreement.status,
+        "milestones": [
+            {"milestone_id": m.id, "title": m.title, "amount": money_str(m.amount), "settled": m.settled}
+            for m in agreement.milestones.all()
+        ],
+        "settlements": [settlement_view(s) for s in agreement.settlements.all()],
+        "created_at": iso(agreement.created_at),
+    }
+
+
+def party_filter(principal: PrincipalView, buyer="buyer_id", seller="seller_id") -> Q:
+    return Q() if principal.is_admin else Q(**{buyer: principal.id}) | Q(**{seller: principal.id})
+
+
+def request_list_for(principal: PrincipalView, *, status=None, mine=False, limit=50, offset=0):
+    requests = TradeRequest.objects.all()
+    if mine or not principal.is_admin:
+        own = Q(buyer_id=principal.id) | Q(matches__seller_id=principal.id)
+        requests = requests.filter(own if mine else own | Q(status="OPEN")).distinct()
+    if status:
+        requests = requests.filter(status=status)
+    requests = requests.order_by("-created_at")
+    return requests.count(), [request_view(r) for r in requests[offset : offset + limit]]
+
+
+def trading_analytics() -> dict:
+    requests = TradeRequest.objects.count()
+    agreed = TradeRequest.objects.filter(status="AGREED").count()
+    by_type = []
+    for row in TradeAgreement.objects.values("request__trade_type").annotate(
+        agreements=Count("id"), average_price=Avg("price"), settled=Sum("settled_amount")
+    ):
+        by_type.append(
+            {
+                "trade_type": row["request__trade_type"],
+                "agreements": row["agreements"],
+                "average_price": money_str(row["average_price"]),
+                "settled_volume": money_str(row["settled"] or ZERO),
+            }
+        )
+    matches = TradeMatch.objects.count()
+    return {
+        "requests": requests,
+        "agreements": TradeAgreement.objects.count(),
+        "match_rate": round(agreed / requests, 4) if requests else None,
+        "matches_per_request": round(matches / requests, 4) if requests else None,
+        "settled_volume": money_str(TradeSettlement.objects.aggregate(s=Sum("amount"))["s"] or ZERO),
+        "fees": money_str(TradeSettlement.objects.aggregate(s=Sum("fee"))["s"] or ZERO),
+        "by_trade_type": sorted(by_type, key=lambda row: row["trade_type"]),
+    }
+
+
+def trading_status() -> dict:
+    counts = lambda model: dict(model.objects.values_list("status").annotate(n=Count("id")))  # noqa: E731
+    last = Block.objects.order_by("-height").first()
+    return {
+        "service": "trading",
+        "requests": counts(TradeRequest),
+        "matches": counts(TradeMatch),
+        "agreements": counts(TradeAgreement),
+        "ledger_entries": Entry.objects.count(),
+        "block_height": last.height if last else None,
+    }
+
+
+def event_list_for(principal: PrincipalView, *, limit=50, offset=0):
+    events = TradeEvent.objects.filter(party_filter(principal)).order_by("-created_at")
+    rows = [
+        {
+            "event_id": e.id,
+            "kind": e.kind,
+            "request_id": e.request_id,
+            "match_id": e.match_id,
+            "agreement_id": e.agreement_id,
+            "actor_id": e.actor_id,
+            "data": e.data,
+            "created_at": iso(e.created_at),
+        }
+        for e in events[offset : offset + limit]
+    ]
+    return events.count(), rows

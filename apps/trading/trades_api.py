@@ -1,0 +1,219 @@
+"""/v1/trading/...: requests, matches (offers, counters, accept), agreements, settlements, analytics."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from apps.accounts.auth import any_principal, clients
+from apps.trading.models import TradeAgreement, TradeSettlement
+from apps.trading.selectors_trades import (
+    agreement_view,
+    event_list_for,
+    match_view,
+    party_filter,
+    request_list_for,
+    request_view,
+    settlement_view,
+    trading_analytics,
+)
+from apps.trading.services import trades
+
+router = Router(tags=["trading"])
+SETTLEMENT_MODES = Literal["immediate", "escrow", "milestones"]
+AMOUNT = {"gt": 0, "max_digits": 20, "decimal_places": 8}
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class RequestIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    trade_type: Literal["compute", "ai_service", "data"]
+    title: str = Field(min_length=1, max_length=200)
+    requirements: dict = Field(
+        default_factory=dict, description="e.g. gpu_model, min_vram_gb, gpu_count, hours, models"
+    )
+    budget: Decimal = Field(**AMOUNT)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    regions: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MilestoneIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    amount: Decimal = Field(**AMOUNT)
+
+
+class TermsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    price: Decimal = Field(**AMOUNT)
+    settlement: SETTLEMENT_MODES = "escrow"
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+    message: str = Field("", max_length=1000)
+
+
+class OfferIn(TermsIn):
+    specification: dict = Field(default_factory=dict, description="what the seller offers: gpu_model, vram_gb, ...")
+    region: str = Field("", max_length=64)
+
+
+class SettleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    milestone_id: UUID | None = None
+    amount: Decimal | None = Field(None, **AMOUNT)
+
+
+def _milestones(body: TermsIn) -> list[dict]:
+    return [m.model_dump() for m in body.milestones]
+
+
+@router.post("/requests", auth=clients, response={201: dict, 422: Error})
+def request_create(request, body: RequestIn):
+    """A buyer asks for compute or a service, with a budget, a time window and regions."""
+    created = trades.trade_request_create(buyer=request.auth, **body.model_dump())
+    return Status(201, request_view(created))
+
+
+@router.get("/requests", auth=any_principal)
+def request_list(
+    request,
+    status: Literal["OPEN", "AGREED", "CANCELED"] | None = None,
+    mine: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+):
+    """Open requests (for sellers) and your own."""
+    count, items = request_list_for(request.auth, status=status, mine=mine, limit=limit, offset=offset)
+    return {"items": items, "count": count}
+
+
+@router.get("/requests/{request_id}", auth=any_principal, response={200: dict, 404: Error})
+def request_get(request, request_id: UUID):
+    return request_view(trades.trade_request_get_for(request.auth, request_id))
+
+
+@router.post("/requests/{request_id}/cancel", auth=clients, response={200: dict, 403: Error, 404: Error, 409: Error})
+def request_cancel(request, request_id: UUID):
+    return request_view(trades.trade_request_cancel(buyer=request.auth, request_id=request_id))
+
+
+@router.post(
+    "/requests/{request_id}/matches", auth=any_principal, response={201: dict, 404: Error, 409: Error, 422: Error}
+)
+def match_create(request, request_id: UUID, body: OfferIn):
+    """A seller answers a request; the offer is scored (price, fit, reputation, region) for the buyer."""
+    match = trades.match_offer(
+        seller=request.auth,
+        request_id=request_id,
+        price=body.price,
+        specification=body.specification,
+        region=body.region,
+        settlement=body.settlement,
+        milestones=_milestones(body),
+        message=body.message,
+    )
+    return Status(201, match_view(match))
+
+
+@router.get("/requests/{request_id}/matches", auth=any_principal, response={200: dict, 404: Error})
+def match_list(request, request_id: UUID):
+    """Best score first. The buyer sees every offer; a seller sees its own."""
+    trade_request = trades.trade_request_get_for(request.auth, request_id)
+    matches = trade_request.matches.all()
+    if trade_request.buyer_id != request.auth.id and not request.auth.is_admin:
+        matches = matches.filter(seller_id=request.auth.id)
+    items = [match_view(m) for m in matches.order_by("-score", "created_at")]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/matches/{match_id}", auth=any_principal, response={200: dict, 404: Error})
+def match_get(request, match_id: UUID):
+    return match_view(trades.match_get_for(request.auth, match_id))
+
+
+@router.post(
+    "/matches/{match_id}/counter", auth=any_principal, response={200: dict, 404: Error, 409: Error, 422: Error}
+)
+def match_counter(request, match_id: UUID, body: TermsIn):
+    """New terms from either side; the other side may accept them."""
+    match = trades.match_counter(
+        principal=request.auth,
+        match_id=match_id,
+        price=body.price,
+        settlement=body.settlement,
+        milestones=_milestones(body),
+        message=body.message,
+    )
+    return match_view(match)
+
+
+@router.post("/matches/{match_id}/accept", auth=any_principal, response={201: dict, 402: Error, 404: Error, 409: Error})
+def match_accept(request, match_id: UUID):
+    """The other side accepts the terms on the table: an agreement, with the buyer's money held or paid."""
+    return Status(201, agreement_view(trades.match_accept(principal=request.auth, match_id=match_id)))
+
+
+@router.post("/matches/{match_id}/reject", auth=any_principal, response={200: dict, 404: Error, 409: Error})
+def match_reject(request, match_id: UUID):
+    return match_view(trades.match_reject(principal=request.auth, match_id=match_id))
+
+
+@router.get("/agreements", auth=any_principal)
+def agreement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    agreements = TradeAgreement.objects.filter(party_filter(request.auth)).order_by("-created_at")
+    return {"items": [agreement_view(a) for a in agreements[offset : offset + limit]], "count": agreements.count()}
+
+
+@router.get("/agreements/{agreement_id}", auth=any_principal, response={200: dict, 404: Error})
+def agreement_get(request, agreement_id: UUID):
+    return agreement_view(trades.agreement_get_for(request.auth, agreement_id))
+
+
+@router.post(
+    "/agreements/{agreement_id}/settlements",
+    auth=any_principal,
+    response={201: dict, 403: Error, 404: Error, 409: Error, 422: Error},
+)
+def agreement_settle(request, agreement_id: UUID, body: SettleIn):
+    """The buyer pays: one milestone, or the escrow (up to the agreed price). Repeating it pays nothing more."""
+    settlement = trades.agreement_settle(
+        principal=request.auth, agreement_id=agreement_id, milestone_id=body.milestone_id, amount=body.amount
+    )
+    return Status(201, settlement_view(settlement))
+
+
+@router.post(
+    "/agreements/{agreement_id}/cancel", auth=any_principal, response={200: dict, 403: Error, 404: Error, 409: Error}
+)
+def agreement_cancel(request, agreement_id: UUID):
+    """The seller walks away; what is still held goes back to the buyer."""
+    return agreement_view(trades.agreement_cancel(principal=request.auth, agreement_id=agreement_id))
+
+
+@router.get("/settlements", auth=any_principal)
+def settlement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    mine = party_filter(request.auth, buyer="agreement__buyer_id", seller="agreement__seller_id")
+    settlements = TradeSettlement.objects.filter(mine).order_by("-created_at")
+    return {"items": [settlement_view(s) for s in settlements[offset : offset + limit]], "count": settlements.count()}
+
+
+@router.get("/analytics", auth=any_principal)
+def analytics(request):
+    """Volumes, average agreed prices and match rates, from the stored trades."""
+    return trading_analytics()
+
+
+events = Router(tags=["trading"])
+
+
+@events.get("/transactions", auth=any_principal)
+def transaction_log(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    """This domain's event log: what happened to the trades you are party to (an admin sees all)."""
+    count, items = event_list_for(request.auth, limit=limit, offset=offset)
+    return {"items": items, "count": count}
