@@ -12,6 +12,7 @@ from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
 from aitbc_cli.miner import miner
 from aitbc_cli.processes import beat, flower, serve, up, worker
+from aitbc_cli.trade import trade
 from aitbc_cli.wallet import wallet
 
 
@@ -32,6 +33,7 @@ cli.add_command(job)
 cli.add_command(miner)
 cli.add_command(wallet)
 cli.add_command(explorer)
+cli.add_command(trade)
 
 
 def main():

@@ -2,7 +2,7 @@
 
 from django.db.models import Avg, Count, Q, Sum
 
-from aitbc_site.money import ZERO, money_str
+from aitbc_site.money import ZERO, MoneyField, money_str
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.trading.models import (
@@ -106,7 +106,7 @@ def trading_analytics() -> dict:
     agreed = TradeRequest.objects.filter(status="AGREED").count()
     by_type = []
     for row in TradeAgreement.objects.values("request__trade_type").annotate(
-        agreements=Count("id"), average_price=Avg("price"), settled=Sum("settled_amount")
+        agreements=Count("id"), average_price=Avg("price", output_field=MoneyField()), settled=Sum("settled_amount")
     ):
         by_type.append(
             {
