@@ -85,8 +85,9 @@ def explorer_export(api, as_json, file):
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False), help="An exported chain, offline.")
 @click.option("--public-key", help="With --file: the platform's base64 Ed25519 public key (the only trust).")
 @click.option("--url", envvar="AITBC_URL", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--key", envvar="AITBC_API_KEY", default="", hidden=True, help="Not needed: verification is public.")
 @click.option("--json", "as_json", is_flag=True)
-def explorer_verify(file, public_key, url, as_json):
+def explorer_verify(file, public_key, url, key, as_json):
     """Verify the chain: online (the platform re-checks every block and stored row) or offline (--file)."""
     if file:
         if not public_key:

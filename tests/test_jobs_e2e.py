@@ -131,3 +131,44 @@ def test_a_gpu_worker_killed_mid_job_loses_no_job_and_the_client_pays_once(stack
     assert earnings_of(cheap["principal_id"])["total_earned"] == 0
     assert earnings_of(dear["principal_id"])["total_earned"] == Decimal(finished["price"]) - Decimal(finished["fee"])
     assert account_balances(client["principal_id"])["balance"] == Decimal(50) - Decimal(finished["price"])
+
+
+@pytest.mark.ledger_tampered
+def test_after_jobs_and_trades_the_chain_verifies_and_an_edited_row_is_named(stack, people, tmp_path):
+    from apps.trading.models import Posting, Receipt
+
+    miner = miner_started(stack, "run", "0.5", "chain-miner")
+    try:
+        submitted_and_paid(stack, people, miner, "echo", {"hello": "chain"})
+    finally:
+        miner["process"].stop()
+    buyer = people["client"]["key"]
+    request = json.loads(
+        stack.aitbc("trade", "request", "--title", "GPU hours", "--budget", "10", "--json", key=buyer).stdout
+    )
+    offered = stack.aitbc("trade", "offer", request["request_id"], "--price", "4", "--json", key=miner["key"])
+    agreement = json.loads(
+        stack.aitbc("trade", "accept", json.loads(offered.stdout)["match_id"], "--json", key=buyer).stdout
+    )
+    assert stack.aitbc("trade", "settle", agreement["agreement_id"], key=buyer).returncode == 0
+
+    def verified():
+        checked = stack.aitbc("explorer", "verify", "--json", key=buyer)
+        report = json.loads(checked.stdout)
+        return report["valid"] and report["unsealed_receipts"] == 0 and report["unsealed_transactions"] == 0 and report
+
+    report = wait_for(verified, 30, "beat to seal every receipt and transaction")
+    assert report["sealed_receipts"] == Receipt.objects.count() == 1
+
+    chain_file = tmp_path / "chain.json"
+    assert stack.aitbc("explorer", "export", str(chain_file), key=buyer).returncode == 0
+    public_key = json.loads(chain_file.read_text())["keys"][0]["public_key"]
+    offline = stack.aitbc("explorer", "verify", "--file", str(chain_file), "--public-key", public_key, key=buyer)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+
+    payment = Posting.objects.filter(entry__kind="trade_payment", amount__gt=0).first()
+    Posting.objects.filter(id=payment.id).update(amount=payment.amount + 1)
+    broken = stack.aitbc("explorer", "verify", key=buyer)
+    assert broken.returncode == 1
+    assert f"INVALID at block {payment.entry.block_height}" in broken.stdout
+    assert str(payment.entry_id) in broken.stdout
