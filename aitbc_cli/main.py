@@ -10,6 +10,7 @@ from aitbc_cli.django_env import first_line
 from aitbc_cli.explorer import explorer
 from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
+from aitbc_cli.market import market
 from aitbc_cli.miner import miner
 from aitbc_cli.processes import beat, flower, serve, up, worker
 from aitbc_cli.trade import trade
@@ -34,6 +35,7 @@ cli.add_command(miner)
 cli.add_command(wallet)
 cli.add_command(explorer)
 cli.add_command(trade)
+cli.add_command(market)
 
 
 def main():

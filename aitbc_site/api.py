@@ -2,6 +2,7 @@
 
 import logging
 
+import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
@@ -51,6 +52,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def validation_error(request, exc: ValidationError):
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors]
         return error_response(api, request, 422, validation_detail(errors), "validation_error", errors=errors)
+
+    @api.exception_handler(pydantic.ValidationError)
+    def nested_validation_error(request, exc: pydantic.ValidationError):
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in errors)
+        return error_response(api, request, 422, detail, "validation_error", errors=errors)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):

@@ -25,6 +25,9 @@ TASK_ROUTES = {
     "ai.settle_job": {"queue": Queue.SETTLEMENT.value},
     "ai.*": {"queue": Queue.CONTROL.value},
     "trading.seal_block": {"queue": Queue.SEALING.value},
+    "marketplace.*": {"queue": Queue.MATCHING.value},
+    "gpu.settle_bookings": {"queue": Queue.SETTLEMENT.value},
+    "gpu.prune_samples": {"queue": Queue.CONTROL.value},
     "trading.*": {"queue": Queue.SETTLEMENT.value},
     "monitoring.*": {"queue": Queue.CONTROL.value},
 }

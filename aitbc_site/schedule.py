@@ -3,6 +3,21 @@
 from aitbc_site.queues import Queue
 
 BEAT_SCHEDULE = {
+    "gpu.settle_bookings": {
+        "task": "gpu.settle_bookings",
+        "schedule": 30.0,
+        "options": {"queue": Queue.SETTLEMENT.value, "expires": 25},
+    },
+    "gpu.prune_samples": {
+        "task": "gpu.prune_samples",
+        "schedule": 3600.0,
+        "options": {"queue": Queue.CONTROL.value, "expires": 3000},
+    },
+    "marketplace.match_books": {
+        "task": "marketplace.match_books",
+        "schedule": 10.0,
+        "options": {"queue": Queue.MATCHING.value, "expires": 10},
+    },
     "trading.seal_block": {
         "task": "trading.seal_block",
         "schedule": 2.0,

@@ -86,3 +86,37 @@ def miner_track_record(principal_id: UUID) -> tuple[int, int]:
 
     row = Miner.objects.filter(principal_id=principal_id).values_list("jobs_completed", "jobs_failed").first()
     return row or (0, 0)
+
+
+def gpu_booking_open(
+    *,
+    key: str,
+    miner_id: UUID,
+    provider_principal_id: UUID,
+    client_id: UUID,
+    gpu_model: str,
+    gpu_count: int,
+    hours: Decimal,
+    price_per_hour: Decimal,
+    escrow_key: str,
+    starts_at=None,
+) -> UUID:
+    """Records a booking paid for by the hold `escrow_key` that the caller already placed for
+    hours x price_per_hour x gpu_count (quantized to 8 places, half even); returns its id. The same key
+    again returns the same booking (409 when it was used for a different one). The provider is paid from
+    the hold when the booking ends (or pro rata when its client releases it)."""
+    from apps.gpu.bookings import booking_open
+
+    booking = booking_open(
+        key=key,
+        miner_id=miner_id,
+        provider_principal_id=provider_principal_id,
+        client_id=client_id,
+        gpu_model=gpu_model,
+        gpu_count=gpu_count,
+        hours=hours,
+        price_per_hour=price_per_hour,
+        escrow_key=escrow_key,
+        starts_at=starts_at,
+    )
+    return booking.id

@@ -1,3 +1,122 @@
-from ninja import Router
+"""The GPU-hour market: offers (miners), bids (clients), the order book and its analytics."""
 
-router = Router(tags=["marketplace"])
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Q
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from aitbc_site.errors import NotFound
+from apps.accounts.auth import any_principal, clients, miners
+from apps.marketplace.models import Bid, Offer
+from apps.marketplace.selectors import bid_view, market_analytics, offer_view, offers_filter, order_book
+from apps.marketplace.services import bid_cancel, bid_create, offer_create, offer_withdraw
+
+router = Router(tags=["market"])
+PRICE = {"gt": 0, "max_digits": 20, "decimal_places": 8}
+HOURS = {"gt": 0, "le": 100000, "max_digits": 14, "decimal_places": 2}
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class OfferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    gpu_model: str = Field(min_length=1, max_length=100)
+    gpu_memory_gb: int = Field(ge=1, le=4096)
+    gpu_count: int = Field(1, ge=1, le=1024)
+    cuda_version: str = Field("", max_length=16)
+    region: str = Field("", max_length=64)
+    price_per_hour: Decimal = Field(**PRICE, description="AIT per GPU per hour")
+    hours: Decimal = Field(**HOURS)
+
+
+class BidIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    gpu_model: str = Field(min_length=1, max_length=100)
+    min_gpu_memory_gb: int = Field(0, ge=0, le=4096)
+    gpu_count: int = Field(1, ge=1, le=1024)
+    region: str = Field("", max_length=64, description="empty: any region")
+    max_price_per_hour: Decimal = Field(**PRICE, description="AIT per GPU per hour")
+    hours: Decimal = Field(**HOURS)
+
+
+@router.post("/offers", auth=miners, response={201: dict, 409: Error, 422: Error})
+def offers_create(request, body: OfferIn):
+    """A miner offers GPU hours; it is matched against the bids at once."""
+    return Status(201, offer_view(offer_create(miner=request.auth, **body.model_dump())))
+
+
+@router.get("/offers", auth=any_principal, response={200: dict, 422: Error})
+def offers_list(
+    request,
+    filter: str = Query("", description="e.g. `gpu_memory_gb>=24 region=eu price_per_hour<2`"),
+    mine: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+):
+    """Offers, cheapest first; `filter` narrows them and refuses unknown fields and models."""
+    offers = Offer.objects.filter(offers_filter(filter)).order_by("price_per_hour", "created_at")
+    if mine:
+        offers = offers.filter(provider_id=request.auth.id)
+    return {"items": [offer_view(o) for o in offers[offset : offset + limit]], "count": offers.count()}
+
+
+@router.get("/offers/{offer_id}", auth=any_principal, response={200: dict, 404: Error})
+def offers_get(request, offer_id: UUID):
+    offer = Offer.objects.filter(id=offer_id).first()
+    if offer is None:
+        raise NotFound(f"no offer {offer_id}")
+    return offer_view(offer)
+
+
+@router.delete("/offers/{offer_id}", auth=miners, response={200: dict, 404: Error, 409: Error})
+def offers_withdraw(request, offer_id: UUID):
+    """Withdraw the unfilled rest of your offer."""
+    return offer_view(offer_withdraw(miner=request.auth, offer_id=offer_id))
+
+
+@router.post("/bids", auth=clients, response={201: dict, 402: Error, 422: Error})
+def bids_create(request, body: BidIn):
+    """A client bids for GPU hours; max_price_per_hour x hours x gpu_count is held until the bid ends."""
+    return Status(201, bid_view(bid_create(client=request.auth, **body.model_dump())))
+
+
+def _bid_for(principal, bid_id) -> Bid:
+    bid = Bid.objects.filter(id=bid_id).first()
+    if bid is None or (bid.client_id != principal.id and not principal.is_admin):
+        raise NotFound(f"no bid {bid_id}")
+    return bid
+
+
+@router.get("/bids", auth=clients)
+def bids_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    bids = Bid.objects.filter(Q() if request.auth.is_admin else Q(client_id=request.auth.id)).order_by("-created_at")
+    return {"items": [bid_view(b) for b in bids[offset : offset + limit]], "count": bids.count()}
+
+
+@router.get("/bids/{bid_id}", auth=clients, response={200: dict, 404: Error})
+def bids_get(request, bid_id: UUID):
+    """Your bid with its fills and, while it is open, why it is not (fully) filled."""
+    return bid_view(_bid_for(request.auth, bid_id))
+
+
+@router.delete("/bids/{bid_id}", auth=clients, response={200: dict, 404: Error, 409: Error})
+def bids_cancel(request, bid_id: UUID):
+    """Cancel the unfilled rest of your bid; its escrow goes back to you."""
+    return bid_view(bid_cancel(client=request.auth, bid_id=bid_id))
+
+
+@router.get("/orderbook", auth=any_principal)
+def orderbook(request, gpu_model: str | None = None):
+    """What is left to buy and sell: asks cheapest first, bids highest first."""
+    return order_book(gpu_model)
+
+
+@router.get("/marketplace/analytics", auth=any_principal)
+def analytics(request):
+    """Volume, VWAP, spread, depth and fill rate per GPU class, from stored fills and orders."""
+    return market_analytics()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pynvml
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "nvml" / "h100-80gb-hbm3.json"
+# a copy of ../shared/fixtures/nvml/h100-80gb-hbm3.json: real NVML readings of an H100, idle and loaded
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "h100-80gb-hbm3.json"
 
 
 def h100() -> dict:

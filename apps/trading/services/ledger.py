@@ -97,6 +97,24 @@ def hold_place(*, owner_id: UUID, key: str, amount: Decimal, what: str = "this")
         return Hold.objects.create(key=key, account=account, amount=amount)
 
 
+def hold_transfer(*, from_key: str, to_key: str, amount: Decimal) -> Hold:
+    """Moves `amount` of one hold into a new hold of the same account (a bid's escrow into one fill's).
+
+    The same to_key again returns the hold made the first time.
+    """
+    with transaction.atomic(using=DB):
+        source = Hold.objects.select_for_update().filter(key=from_key).first()
+        if (existing := Hold.objects.filter(key=to_key).first()) is not None:
+            return existing
+        if source is None or source.status != HoldStatus.HELD:
+            raise Conflict(f"escrow {from_key} is not held", code="escrow_missing")
+        if amount > source.amount:
+            raise Conflict(f"escrow {from_key} holds {money_str(source.amount)}, not {money_str(amount)}")
+        source.amount -= amount
+        source.save(update_fields=["amount", "updated_at"])
+        return Hold.objects.create(key=to_key, account_id=source.account_id, amount=amount)
+
+
 def hold_release(*, key: str) -> str | None:
     """Frees a hold that was not captured; returns its final status (None when there is no such hold)."""
     with transaction.atomic(using=DB):

@@ -1,0 +1,337 @@
+"""GPU bookings and reviews: escrowed GPU hours, paid to the provider when they end, rated by those who booked.
+
+A booking's money is one hold in the trading ledger (`escrow_key`), placed before the booking is recorded:
+by `gpu_book` for a direct booking, by the marketplace for an order-book fill. When the booking ends the
+hold is captured once, under the entry key `<booking key>:payment`, paying the provider the used part
+minus the platform fee and the platform the fee; the part not captured goes back to the client. A replay
+finds that entry and records what it moved, so money moves once however often a step runs.
+
+Locks: in the gpu database the miner's row (as heartbeats and registration do, so bookings of one miner's
+GPUs take turns and never deadlock with its heartbeats) or the booking's row; then the ledger's accounts.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+
+from aitbc_site.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from aitbc_site.money import ZERO, quantize
+from apps.accounts.facade import PrincipalView
+from apps.governance.facade import parameter_get
+from apps.gpu.facade import miner_is_online
+from apps.gpu.models import BookingStatus, Gpu, GpuBooking, GpuReview, GpuStatus, Miner, MinerStatus
+from apps.trading.models import AccountKind
+from apps.trading.services.ledger import account_for, hold_capture, hold_place, hold_release, system_account
+
+log = logging.getLogger(__name__)
+DB = "gpu"
+LEDGER_DB = "trading"
+SECONDS_PER_HOUR = 3600
+SETTLE_BATCH = 500
+
+
+def booking_amount(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -> Decimal:
+    """What a booking holds in escrow: hours x price_per_hour x gpu_count, to 8 places (half even)."""
+    return quantize(Decimal(hours) * Decimal(price_per_hour) * gpu_count)
+
+
+def _duration(hours: Decimal) -> timedelta:
+    return timedelta(microseconds=int(Decimal(hours) * SECONDS_PER_HOUR * 10**6))
+
+
+def _terms_checked(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -> None:
+    if Decimal(hours) <= 0:
+        raise Invalid("hours must be greater than 0")
+    if Decimal(price_per_hour) < 0:
+        raise Invalid("price_per_hour must not be negative")
+    if gpu_count < 1:
+        raise Invalid("gpu_count must be at least 1")
+
+
+def _overlapping(miner_id: UUID, starts_at: datetime, ends_at: datetime):
+    """The miner's ACTIVE bookings whose time overlaps [starts_at, ends_at)."""
+    return GpuBooking.objects.filter(
+        miner_id=miner_id, status=BookingStatus.ACTIVE, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+
+
+def _booked_gpu_ids(miner_id: UUID, starts_at: datetime, ends_at: datetime) -> set[str]:
+    # gpu_ids is a JSON list: read in Python, since SQLite has no JSON containment lookup
+    return {
+        gpu_id for ids in _overlapping(miner_id, starts_at, ends_at).values_list("gpu_ids", flat=True) for gpu_id in ids
+    }
+
+
+def _replayed(existing: GpuBooking, **expected) -> GpuBooking:
+    """The booking made before under the same key, if it was made for the same thing; 409 otherwise."""
+    if any(getattr(existing, name) != value for name, value in expected.items()):
+        raise Conflict(f"booking key {existing.key} was used for a different booking", code="idempotency_conflict")
+    return existing
+
+
+def _booking_create(**fields) -> GpuBooking | None:
+    """Creates the booking; None when its key was taken meanwhile (call inside a gpu transaction)."""
+    try:
+        with transaction.atomic(using=DB):
+            return GpuBooking.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+def booking_open(
+    *,
+    key: str,
+    miner_id: UUID,
+    provider_principal_id: UUID,
+    client_id: UUID,
+    gpu_model: str,
+    gpu_count: int,
+    hours: Decimal,
+    price_per_hour: Decimal,
+    escrow_key: str,
+    starts_at: datetime | None = None,
+) -> GpuBooking:
+    """Records a booking whose escrow hold `escrow_key` the caller has already placed for its amount
+    (`booking_amount`). Books up to gpu_count of the miner's registered GPUs whose model contains gpu_model
+    (those not OFFLINE and not booked over the same time). The same key again returns the same booking."""
+    _terms_checked(hours=hours, price_per_hour=price_per_hour, gpu_count=gpu_count)
+    amount = booking_amount(hours=hours, price_per_hour=price_per_hour, gpu_count=gpu_count)
+    if (existing := GpuBooking.objects.filter(key=key).first()) is not None:
+        return _replayed(existing, client_id=client_id, escrow_key=escrow_key, amount=amount)
+    starts_at = starts_at or timezone.now()
+    ends_at = starts_at + _duration(hours)
+    with transaction.atomic(using=DB):
+        Miner.objects.select_for_update().filter(id=miner_id).first()
+        candidates = Gpu.objects.filter(miner_id=miner_id, model__icontains=gpu_model.strip())
+        candidates = candidates.exclude(status=GpuStatus.OFFLINE).order_by("uuid")
+        booked = _booked_gpu_ids(miner_id, starts_at, ends_at)
+        gpu_ids = [str(g.id) for g in candidates if str(g.id) not in booked][:gpu_count]
+        booking = _booking_create(
+            key=key,
+            miner_id=miner_id,
+            provider_principal_id=provider_principal_id,
+            client_id=client_id,
+            gpu_ids=gpu_ids,
+            gpu_model=gpu_model,
+            gpu_count=gpu_count,
+            hours=hours,
+            price_per_hour=price_per_hour,
+            amount=amount,
+            escrow_key=escrow_key,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    if booking is None:  # the same key, concurrently
+        existing = GpuBooking.objects.get(key=key)
+        return _replayed(existing, client_id=client_id, escrow_key=escrow_key, amount=amount)
+    return booking
+
+
+def _bookable_or_409(gpu: Gpu, starts_at: datetime, ends_at: datetime) -> None:
+    miner = gpu.miner
+    if miner.status == MinerStatus.OFFLINE or not miner_is_online(miner):
+        raise Conflict(f"GPU {gpu.id}'s miner is offline", code="miner_offline")
+    if gpu.status == GpuStatus.OFFLINE:
+        raise Conflict(f"GPU {gpu.id} is offline: its miner no longer reports it", code="gpu_offline")
+    if str(gpu.id) in _booked_gpu_ids(miner.id, starts_at, ends_at):
+        raise Conflict(f"GPU {gpu.id} is already booked over that time", code="gpu_booked")
+
+
+def gpu_book(*, client: PrincipalView, gpu_id: UUID, hours: Decimal, idempotency_key: str = "") -> GpuBooking:
+    """Books one registered GPU from now for `hours` at its miner's unit price x 3600 per hour, paid into
+    escrow now (402 when the client cannot cover it). 404 unknown GPU; 409 offline or already booked."""
+    key = f"book:{client.id}:{idempotency_key}" if idempotency_key else f"book:{uuid4()}"
+    same = {"client_id": client.id, "gpu_ids": [str(gpu_id)], "hours": quantize(Decimal(hours))}
+    if (existing := GpuBooking.objects.filter(key=key).first()) is not None:
+        return _replayed(existing, **same)
+    miner_id = Gpu.objects.filter(id=gpu_id).values_list("miner_id", flat=True).first()
+    if miner_id is None:
+        raise NotFound(f"no GPU {gpu_id}")
+    booking_id = uuid4()
+    escrow_key = f"booking:{booking_id}"
+    with transaction.atomic(using=DB):
+        Miner.objects.select_for_update().filter(id=miner_id).first()  # bookings of its GPUs take turns
+        gpu = Gpu.objects.select_related("miner").get(id=gpu_id)
+        if (existing := GpuBooking.objects.filter(key=key).first()) is not None:
+            return _replayed(existing, **same)
+        price_per_hour = gpu.miner.unit_price * SECONDS_PER_HOUR
+        _terms_checked(hours=hours, price_per_hour=price_per_hour, gpu_count=1)
+        amount = booking_amount(hours=hours, price_per_hour=price_per_hour, gpu_count=1)
+        starts_at = timezone.now()
+        ends_at = starts_at + _duration(hours)
+        _bookable_or_409(gpu, starts_at, ends_at)
+        hold_place(owner_id=client.id, key=escrow_key, amount=amount, what="this booking")
+        try:
+            booking = _booking_create(
+                id=booking_id,
+                key=key,
+                miner_id=gpu.miner_id,
+                provider_principal_id=gpu.miner.principal_id,
+                client_id=client.id,
+                gpu_ids=[str(gpu.id)],
+                gpu_model=gpu.model,
+                gpu_count=1,
+                hours=hours,
+                price_per_hour=price_per_hour,
+                amount=amount,
+                escrow_key=escrow_key,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+        except Exception:
+            hold_release(key=escrow_key)
+            raise
+        if booking is None:
+            hold_release(key=escrow_key)
+            raise Conflict(f"booking key {key} was used for another booking", code="idempotency_conflict")
+    return booking
+
+
+def _fee_for(gross: Decimal) -> Decimal:
+    return min(quantize(gross * parameter_get("platform_fee_bps") / 10000), gross)
+
+
+def _pay(booking: GpuBooking, gross: Decimal) -> None:
+    """Pays `gross` of the escrow (provider gross - fee, platform the fee) and frees the rest to the client;
+    records on the booking what the ledger actually moved (the first payment, if this is a replay)."""
+    provider, fees = account_for(booking.provider_principal_id), system_account(AccountKind.FEES)
+    moved: dict = {}
+    if gross > 0:
+        fee = _fee_for(gross)
+        credits = [(provider, gross - fee), (fees, fee)]
+        try:
+            with transaction.atomic(using=LEDGER_DB):
+                entry = hold_capture(
+                    key=booking.escrow_key,
+                    credits=credits,
+                    entry_key=f"{booking.key}:payment",
+                    kind="booking_payment",
+                    memo=f"GPU booking {booking.id}: {booking.gpu_model} x{booking.gpu_count} for {booking.hours} h",
+                    reference=str(booking.id),
+                )
+                moved = dict(entry.postings.values_list("account_id", "amount"))
+        except Conflict as error:
+            if error.code != "escrow_released":  # released before: nothing was paid, all refunded
+                raise
+    else:
+        hold_release(key=booking.escrow_key)
+    booking.paid = moved.get(provider.id, ZERO)
+    booking.fee = moved.get(fees.id, ZERO)
+    booking.refunded = booking.amount - booking.paid - booking.fee
+
+
+def _used(booking: GpuBooking, now: datetime) -> Decimal:
+    """The part of the amount used by `now`: elapsed / booked time (clamped to 0..1) x amount."""
+    booked = (booking.ends_at - booking.starts_at) // timedelta(microseconds=1)
+    elapsed = (now - booking.starts_at) // timedelta(microseconds=1)
+    if booked <= 0 or elapsed >= booked:
+        return booking.amount
+    return quantize(booking.amount * max(elapsed, 0) / booked)
+
+
+def _finish(booking: GpuBooking, *, status: str, gross: Decimal, ended_at: datetime) -> GpuBooking:
+    _pay(booking, gross)
+    booking.status, booking.ended_at = status, ended_at
+    booking.save(update_fields=["paid", "fee", "refunded", "status", "ended_at", "updated_at"])
+    return booking
+
+
+def booking_release(*, client: PrincipalView, booking_id: UUID) -> GpuBooking:
+    """The client ends its booking early: the provider is paid for the time used (minus the fee), the rest
+    goes back to the client. Again: the same booking, no money moved. 409 when it already COMPLETED; a
+    booking whose time is up is completed (paid in full) instead."""
+    with transaction.atomic(using=DB):
+        booking = GpuBooking.objects.select_for_update().filter(id=booking_id, client_id=client.id).first()
+        if booking is None:
+            raise NotFound(f"no booking {booking_id}")
+        if booking.status == BookingStatus.RELEASED:
+            return booking
+        if booking.status == BookingStatus.COMPLETED:
+            raise Conflict(
+                f"booking {booking_id} already completed at {booking.ends_at.isoformat()}", code="booking_completed"
+            )
+        now = timezone.now()
+        if now >= booking.ends_at:
+            return _finish(booking, status=BookingStatus.COMPLETED, gross=booking.amount, ended_at=booking.ends_at)
+        return _finish(booking, status=BookingStatus.RELEASED, gross=_used(booking, now), ended_at=now)
+
+
+def bookings_settle_due(now: datetime | None = None) -> int:
+    """Pays in full every ACTIVE booking whose time is up and marks it COMPLETED; returns how many.
+    A booking that cannot be paid now (its escrow missing) is logged and tried again next run."""
+    now = now or timezone.now()
+    due = GpuBooking.objects.filter(status=BookingStatus.ACTIVE, ends_at__lte=now).order_by("ends_at")
+    settled = 0
+    for booking_id in list(due.values_list("id", flat=True)[:SETTLE_BATCH]):
+        try:
+            with transaction.atomic(using=DB):
+                booking = (
+                    GpuBooking.objects.select_for_update(skip_locked=True)
+                    .filter(id=booking_id, status=BookingStatus.ACTIVE)
+                    .first()
+                )
+                if booking is None:  # finished meanwhile, or being released right now
+                    continue
+                _finish(booking, status=BookingStatus.COMPLETED, gross=booking.amount, ended_at=booking.ends_at)
+                settled += 1
+        except ApiError:
+            log.exception("booking %s could not be settled yet", booking_id)
+    return settled
+
+
+def booking_list_for(principal: PrincipalView, *, status: str | None, limit: int, offset: int):
+    """The bookings the principal made or is paid for, newest first (an admin sees everyone's)."""
+    bookings = GpuBooking.objects.all()
+    if not principal.is_admin:
+        bookings = bookings.filter(Q(client_id=principal.id) | Q(provider_principal_id=principal.id))
+    if status:
+        bookings = bookings.filter(status=status)
+    return bookings.count(), list(bookings[offset : offset + limit])
+
+
+def booking_get_for(principal: PrincipalView, booking_id: UUID) -> GpuBooking:
+    """The booking, for its client, its provider or an admin; 404 exactly as if it did not exist otherwise."""
+    booking = GpuBooking.objects.filter(id=booking_id).first()
+    if booking is None or (
+        not principal.is_admin and principal.id not in (booking.client_id, booking.provider_principal_id)
+    ):
+        raise NotFound(f"no booking {booking_id}")
+    return booking
+
+
+def review_create(*, client: PrincipalView, gpu_id: UUID, rating: int, comment: str = "") -> GpuReview:
+    """A client that booked this GPU rates it (1..5), once; the GPU's average and count follow."""
+    if not 1 <= rating <= 5:
+        raise Invalid("rating must be from 1 to 5")
+    gpu = Gpu.objects.filter(id=gpu_id).first()
+    if gpu is None:
+        raise NotFound(f"no GPU {gpu_id}")
+    mine = GpuBooking.objects.filter(client_id=client.id, miner_id=gpu.miner_id).order_by("created_at")
+    booking = next((b for b in mine if str(gpu.id) in b.gpu_ids), None)
+    if booking is None:
+        raise Forbidden(f"only a client who booked GPU {gpu_id} may review it")
+    with transaction.atomic(using=DB):
+        gpu = Gpu.objects.select_for_update().get(id=gpu.id)
+        if GpuReview.objects.filter(gpu=gpu, client_id=client.id).exists():
+            raise Conflict(f"you already reviewed GPU {gpu_id}", code="already_reviewed")
+        review = GpuReview.objects.create(
+            gpu=gpu, client_id=client.id, booking_id=booking.id, rating=rating, comment=comment
+        )
+        stats = gpu.reviews.aggregate(average=Avg("rating"), count=Count("id"))
+        Gpu.objects.filter(id=gpu.id).update(
+            rating_average=stats["average"], rating_count=stats["count"], updated_at=timezone.now()
+        )
+    return review
+
+
+def review_list(gpu_id: UUID, *, limit: int, offset: int):
+    gpu = Gpu.objects.filter(id=gpu_id).first()
+    if gpu is None:
+        raise NotFound(f"no GPU {gpu_id}")
+    reviews = gpu.reviews.all()
+    return gpu, reviews.count(), list(reviews[offset : offset + limit])

@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from apps.gpu.bookings import bookings_settle_due
+from apps.gpu.services import gpu_samples_prune
+
+
+@shared_task(name="gpu.settle_bookings", acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+def settle_bookings() -> int:
+    """Pays every booking whose time is up; running it again moves no money."""
+    return bookings_settle_due()
+
+
+@shared_task(name="gpu.prune_samples", soft_time_limit=50, time_limit=60)
+def prune_samples() -> int:
+    """Deletes GPU telemetry older than its retention (services.SAMPLE_RETENTION)."""
+    return gpu_samples_prune()

@@ -1,0 +1,141 @@
+"""The matching engine: a continuous double auction per GPU class with price-time priority.
+
+Bids by price (highest first) then time, offers by price (lowest first) then time; a bid and an
+offer match when the offer meets the bid's constraints (memory, count, region) and its price is
+within the bid's. The fill price is the resting (older) order's price; fills are partial when the
+hours differ. One engine run per class at a time (a lock), so no order is ever filled twice.
+
+Each fill then moves its part of the bid's escrow into an escrow of its own and books the GPUs
+(gpu service); those steps are keyed by the fill and repeated until done (`fills_complete`).
+"""
+
+import hashlib
+import logging
+
+from django.db import connections, transaction
+
+from apps.gpu.facade import gpu_booking_open
+from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
+from apps.trading.services.ledger import hold_release, hold_transfer
+
+log = logging.getLogger(__name__)
+DB = "marketplace"
+
+
+def gpu_class_of(model: str) -> str:
+    return " ".join(model.lower().split())
+
+
+def bid_hold_key(bid_id) -> str:
+    return f"bid:{bid_id}"
+
+
+def fill_hold_key(fill_id) -> str:
+    return f"fill:{fill_id}"
+
+
+def _class_lock(gpu_class: str) -> None:
+    connection = connections[DB]
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(gpu_class.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def offer_fits(bid: Bid, offer: Offer) -> bool:
+    return (
+        offer.gpu_memory_gb >= bid.min_gpu_memory_gb
+        and offer.gpu_count >= bid.gpu_count
+        and (not bid.region or offer.region == bid.region)
+        and offer.price_per_hour <= bid.max_price_per_hour
+        and offer.provider_id != bid.client_id
+    )
+
+
+def _status(order) -> str:
+    if order.remaining_hours == 0:
+        return OrderStatus.FILLED
+    return OrderStatus.PARTIAL if order.remaining_hours < order.hours else OrderStatus.OPEN
+
+
+def class_match(gpu_class: str) -> list[Fill]:
+    """Matches everything that can match in one GPU class's book; returns the new fills."""
+    fills = []
+    with transaction.atomic(using=DB):
+        _class_lock(gpu_class)
+        live = {"gpu_class": gpu_class, "status__in": LIVE}
+        bids = list(Bid.objects.select_for_update().filter(**live).order_by("-max_price_per_hour", "created_at"))
+        offers = list(Offer.objects.select_for_update().filter(**live).order_by("price_per_hour", "created_at"))
+        for bid in bids:
+            for offer in offers:
+                if bid.remaining_hours == 0:
+                    break
+                if offer.remaining_hours == 0 or not offer_fits(bid, offer):
+                    continue
+                hours = min(bid.remaining_hours, offer.remaining_hours)
+                price = offer.price_per_hour if offer.created_at <= bid.created_at else bid.max_price_per_hour
+                fills.append(
+                    Fill.objects.create(
+                        offer=offer,
+                        bid=bid,
+                        price_per_hour=price,
+                        hours=hours,
+                        gpu_count=bid.gpu_count,
+                        amount=price * hours * bid.gpu_count,
+                    )
+                )
+                for order in (bid, offer):
+                    order.remaining_hours -= hours
+                    order.status = _status(order)
+                    order.save(update_fields=["remaining_hours", "status", "updated_at"])
+    return fills
+
+
+def fill_complete(fill_id) -> Fill:
+    """Escrow for the fill (out of the bid's), then the booking; then the bid's unused escrow once it is
+    filled. Every step is keyed by the fill, so running this again does nothing more."""
+    fill = Fill.objects.select_related("bid", "offer").get(id=fill_id)
+    if fill.status == FillStatus.PENDING:
+        hold_transfer(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
+        booking_id = gpu_booking_open(
+            key=f"fill:{fill.id}",
+            miner_id=fill.offer.miner_id,
+            provider_principal_id=fill.offer.provider_id,
+            client_id=fill.bid.client_id,
+            gpu_model=fill.offer.gpu_model,
+            gpu_count=fill.gpu_count,
+            hours=fill.hours,
+            price_per_hour=fill.price_per_hour,
+            escrow_key=fill_hold_key(fill.id),
+        )
+        Fill.objects.filter(id=fill.id).update(status=FillStatus.BOOKED, booking_id=booking_id)
+        fill.refresh_from_db()
+    if (
+        fill.bid.status == OrderStatus.FILLED
+        and not Fill.objects.filter(bid=fill.bid, status=FillStatus.PENDING).exists()
+    ):
+        hold_release(key=bid_hold_key(fill.bid_id))
+    return fill
+
+
+def fills_complete(fills) -> None:
+    for fill in fills:
+        try:
+            fill_complete(fill.id)
+        except Exception:  # the periodic run completes it
+            log.exception("fill %s could not be completed yet", fill.id)
+
+
+def book_match(gpu_class: str) -> list[Fill]:
+    """One engine run for a class, then the escrow and bookings of its fills (and of any left pending)."""
+    fills = class_match(gpu_class)
+    pending = Fill.objects.filter(status=FillStatus.PENDING, bid__gpu_class=gpu_class)
+    fills_complete(list(pending))
+    return fills
+
+
+def books_match_all() -> int:
+    """The periodic run: every class with live orders, and fills whose escrow or booking is unfinished."""
+    classes = set(Bid.objects.filter(status__in=LIVE).values_list("gpu_class", flat=True))
+    classes |= set(Fill.objects.filter(status=FillStatus.PENDING).values_list("bid__gpu_class", flat=True))
+    return sum(len(book_match(gpu_class)) for gpu_class in sorted(classes))

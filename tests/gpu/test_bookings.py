@@ -1,0 +1,282 @@
+"""GPU bookings and reviews through the gpu service's API: escrow, prorated release, settlement, reviews.
+
+The clock is frozen (`now`), and elapsed time is simulated by moving a booking's start and end back.
+A miner from the factories charges 0.01 AIT per GPU-second: 36 AIT per GPU-hour.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from aitbc_site.money import money_str
+from apps.gpu.facade import gpu_booking_open
+from apps.gpu.models import Gpu, GpuBooking, Miner
+from apps.gpu.services import miner_deregister
+from apps.gpu.tasks import settle_bookings
+from apps.trading.facade import account_balances
+from apps.trading.services.ledger import hold_place
+from tests import factories
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def now(monkeypatch):
+    moment = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+@pytest.fixture
+def gpu(service_client, now):
+    return service_client("gpu")
+
+
+@pytest.fixture
+def miner():
+    return factories.miner(unit_price="0.01")
+
+
+@pytest.fixture
+def h100(miner):
+    return Gpu.objects.get(miner_id=miner.id, uuid=factories.H100["uuid"])
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def post(client, path, key, body=None, **headers):
+    return client.post(path, body or {}, content_type="application/json", headers={**auth(key), **headers})
+
+
+def booked(gpu, h100, key, hours="2"):
+    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": hours})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def shift_back(booking, by):
+    GpuBooking.objects.filter(id=booking["booking_id"]).update(
+        starts_at=GpuBooking.objects.get(id=booking["booking_id"]).starts_at - by,
+        ends_at=GpuBooking.objects.get(id=booking["booking_id"]).ends_at - by,
+    )
+
+
+def balances(principal_id):
+    return {k: money_str(v) for k, v in account_balances(principal_id).items() if k != "principal_id"}
+
+
+def test_given_a_funded_client_when_it_books_two_hours_then_hours_x_price_is_held(gpu, h100, miner, now):
+    client, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key, hours="2")
+    assert (
+        booking
+        | {
+            "status": "ACTIVE",
+            "gpu_ids": [str(h100.id)],
+            "gpu_count": 1,
+            "hours": "2.00000000",
+            "price_per_hour": "36.00000000",
+            "amount": "72.00000000",
+            "provider_principal_id": str(miner.principal_id),
+            "ends_at": (now + timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
+        }
+        == booking
+    )
+    assert balances(client.id) == {"balance": "100.00000000", "held": "72.00000000", "available": "28.00000000"}
+
+
+def test_given_the_same_idempotency_key_when_booking_again_then_one_booking_and_one_hold(gpu, h100):
+    client, key = factories.funded_client("100")
+    first = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"}, **{"Idempotency-Key": "k1"})
+    again = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"}, **{"Idempotency-Key": "k1"})
+    other = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "3"}, **{"Idempotency-Key": "k1"})
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 409)
+    assert again.json()["booking_id"] == first.json()["booking_id"]
+    assert balances(client.id)["held"] == "36.00000000"
+
+
+def test_given_a_half_used_booking_when_released_then_provider_paid_pro_rata_minus_fee_and_rest_refunded(
+    gpu, h100, miner
+):
+    client, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key, hours="2")
+    shift_back(booking, timedelta(hours=1))
+    released = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    assert released.status_code == 200
+    assert (
+        released.json()
+        | {
+            "status": "RELEASED",
+            "paid": "35.10000000",
+            "fee": "0.90000000",
+            "refunded": "36.00000000",
+        }
+        == released.json()
+    )
+    assert balances(miner.principal_id) == {"balance": "35.10000000", "held": "0.00000000", "available": "35.10000000"}
+    assert balances(client.id) == {"balance": "64.00000000", "held": "0.00000000", "available": "64.00000000"}
+
+
+def test_given_a_released_booking_when_released_again_then_the_same_answer_and_no_money_moves(gpu, h100, miner):
+    client, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key, hours="2")
+    shift_back(booking, timedelta(minutes=30))
+    first = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    shift_back(booking, timedelta(minutes=30))
+    again = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    money = ("status", "paid", "fee", "refunded", "ended_at")
+    assert again.status_code == 200
+    assert [again.json()[k] for k in money] == [first.json()[k] for k in money]
+    assert first.json()["paid"] == "17.55000000"
+    assert balances(miner.principal_id)["balance"] == "17.55000000"
+    assert balances(client.id)["balance"] == "82.00000000"
+
+
+def test_given_bookings_past_their_end_when_settled_three_times_then_paid_in_full_once(gpu, h100, miner):
+    client, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key, hours="2")
+    shift_back(booking, timedelta(hours=3))
+    assert [settle_bookings(), settle_bookings(), settle_bookings()] == [1, 0, 0]
+    settled = gpu.get(f"/v1/bookings/{booking['booking_id']}", headers=auth(key)).json()
+    assert (
+        settled | {"status": "COMPLETED", "paid": "70.20000000", "fee": "1.80000000", "refunded": "0.00000000"}
+        == settled
+    )
+    assert balances(miner.principal_id)["balance"] == "70.20000000"
+    assert balances(client.id) == {"balance": "28.00000000", "held": "0.00000000", "available": "28.00000000"}
+
+
+def test_given_a_completed_booking_when_released_then_409(gpu, h100):
+    _, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key, hours="1")
+    shift_back(booking, timedelta(hours=2))
+    settle_bookings()
+    assert post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key).status_code == 409
+
+
+def test_given_my_booking_when_a_stranger_reads_or_releases_it_then_404_and_the_provider_may_read_it(gpu, h100):
+    _, key = factories.funded_client("100")
+    booking = booked(gpu, h100, key)
+    _, stranger = factories.funded_client("100")
+    path = f"/v1/bookings/{booking['booking_id']}"
+    assert gpu.get(path, headers=auth(stranger)).status_code == 404
+    assert post(gpu, f"{path}/release", stranger).status_code == 404
+    assert gpu.get("/v1/bookings", headers=auth(stranger)).json() == {"items": [], "count": 0}
+    assert gpu.get("/v1/bookings", headers=auth(key)).json()["count"] == 1
+    _, admin = factories.principal("admin")
+    assert gpu.get(path, headers=auth(admin)).json()["status"] == "ACTIVE"
+
+
+def test_given_a_client_short_of_money_when_booking_then_402_and_nothing_is_held(gpu, h100):
+    client, key = factories.funded_client("10")
+    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "2"})
+    assert response.status_code == 402
+    assert response.json()["code"] == "insufficient_funds"
+    assert balances(client.id)["held"] == "0.00000000"
+    assert GpuBooking.objects.count() == 0
+
+
+def test_given_a_booked_gpu_when_another_client_books_it_then_409_and_an_unknown_gpu_is_404(gpu, h100):
+    _, key = factories.funded_client("100")
+    booked(gpu, h100, key, hours="1")
+    _, other = factories.funded_client("100")
+    taken = post(gpu, f"/v1/gpus/{h100.id}/book", other, {"hours": "1"})
+    assert (taken.status_code, taken.json()["code"]) == (409, "gpu_booked")
+    assert post(gpu, f"/v1/gpus/{h100.miner_id}/book", other, {"hours": "1"}).status_code == 404
+
+
+def test_given_an_offline_miner_when_booking_its_gpu_then_409(gpu, h100, miner):
+    _, key = factories.funded_client("100")
+    miner_deregister(miner=Miner.objects.get(id=miner.id))
+    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"})
+    assert (response.status_code, response.json()["code"]) == (409, "miner_offline")
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "x", "8761"])
+def test_given_bad_hours_when_booking_then_422(gpu, h100, hours):
+    _, key = factories.funded_client("100")
+    assert post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": hours}).status_code == 422
+
+
+def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_books_the_miners_gpus_once(
+    h100, miner, now
+):
+    client, _ = factories.funded_client("100")
+    hold_place(owner_id=client.id, key="fill:test", amount=Decimal("90"), what="this fill")
+    terms = {
+        "miner_id": miner.id,
+        "provider_principal_id": miner.principal_id,
+        "client_id": client.id,
+        "gpu_count": 1,
+        "hours": Decimal("2.5"),
+        "price_per_hour": Decimal("36"),
+        "escrow_key": "fill:test",
+    }
+    booking_id = gpu_booking_open(key="fill:test", gpu_model="h100", **terms)
+    assert gpu_booking_open(key="fill:test", gpu_model="h100", **terms) == booking_id
+    booking = GpuBooking.objects.get(id=booking_id)
+    assert (booking.gpu_ids, booking.amount, booking.ends_at) == (
+        [str(h100.id)],
+        Decimal("90"),
+        now + timedelta(hours=2.5),
+    )
+    GpuBooking.objects.filter(id=booking_id).update(ends_at=now)
+    assert settle_bookings() == 1
+    assert balances(miner.principal_id)["balance"] == "87.75000000"
+
+
+def test_given_a_model_the_miner_has_none_of_when_a_fill_opens_a_booking_then_no_gpus_are_named(miner):
+    client, _ = factories.funded_client("100")
+    hold_place(owner_id=client.id, key="fill:rtx", amount=Decimal("10"), what="this fill")
+    booking_id = gpu_booking_open(
+        key="fill:rtx",
+        miner_id=miner.id,
+        provider_principal_id=miner.principal_id,
+        client_id=client.id,
+        gpu_model="RTX 4090",
+        gpu_count=2,
+        hours=Decimal("1"),
+        price_per_hour=Decimal("5"),
+        escrow_key="fill:rtx",
+    )
+    assert GpuBooking.objects.get(id=booking_id).gpu_ids == []
+    GpuBooking.objects.filter(id=booking_id).update(ends_at=timezone.now())
+    assert settle_bookings() == 1
+    assert balances(client.id) == {"balance": "90.00000000", "held": "0.00000000", "available": "90.00000000"}
+
+
+def test_given_no_booking_when_a_client_reviews_a_gpu_then_403(gpu, h100):
+    _, key = factories.funded_client("100")
+    response = post(gpu, f"/v1/gpus/{h100.id}/reviews", key, {"rating": 5, "comment": "fast"})
+    assert response.status_code == 403
+
+
+def test_given_bookings_when_clients_review_then_201_and_the_gpu_average_follows_and_a_second_review_is_409(gpu, h100):
+    _, first = factories.funded_client("100")
+    first_booking = booked(gpu, h100, first, hours="1")
+    post(gpu, f"/v1/bookings/{first_booking['booking_id']}/release", first)
+    _, second = factories.funded_client("100")
+    booked(gpu, h100, second, hours="1")
+    review = post(gpu, f"/v1/gpus/{h100.id}/reviews", first, {"rating": 5, "comment": "fast"})
+    assert review.status_code == 201
+    assert review.json() | {"rating": 5, "comment": "fast", "gpu_id": str(h100.id)} == review.json()
+    assert post(gpu, f"/v1/gpus/{h100.id}/reviews", second, {"rating": 2}).status_code == 201
+    again = post(gpu, f"/v1/gpus/{h100.id}/reviews", first, {"rating": 1})
+    assert (again.status_code, again.json()["code"]) == (409, "already_reviewed")
+    reviews = gpu.get(f"/v1/gpus/{h100.id}/reviews", headers=auth(first)).json()
+    assert (reviews["count"], reviews["rating_average"], reviews["rating_count"]) == (2, 3.5, 2)
+    listed = gpu.get("/v1/gpus?model=H100", headers=auth(first)).json()["items"]
+    assert [(g["gpu_id"], g["rating_average"], g["rating_count"]) for g in listed] == [(str(h100.id), 3.5, 2)]
+
+
+@pytest.mark.parametrize("rating", [0, 6])
+def test_given_a_rating_outside_1_to_5_when_reviewing_then_422(gpu, h100, rating):
+    _, key = factories.funded_client("100")
+    booked(gpu, h100, key, hours="1")
+    response = post(gpu, f"/v1/gpus/{h100.id}/reviews", key, {"rating": rating})
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    assert "rating" in response.json()["detail"]

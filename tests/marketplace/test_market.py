@@ -1,0 +1,261 @@
+"""The GPU-hour order book over HTTP: price-time priority, partial fills, reasons, escrow, cancels."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+
+from apps.marketplace.engine import class_match, fills_complete
+from apps.marketplace.models import Bid, Fill, Offer
+from apps.trading.facade import account_balances
+from tests import factories
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+class Trader:
+    def __init__(self, http, principal, key):
+        self.http, self.principal, self.key = http, principal, key
+
+    @property
+    def id(self):
+        return self.principal.id
+
+    def post(self, path, body):
+        return self.http.post(path, body, content_type="application/json", headers={"X-Api-Key": self.key})
+
+    def get(self, path, **params):
+        return self.http.get(path, params, headers={"X-Api-Key": self.key})
+
+    def delete(self, path):
+        return self.http.delete(path, headers={"X-Api-Key": self.key})
+
+
+@pytest.fixture
+def http(service_client):
+    return service_client("marketplace")
+
+
+@pytest.fixture
+def client(http):
+    return Trader(http, *factories.funded_client("1000"))
+
+
+def seller(http, region="eu"):
+    who, key = factories.principal("miner")
+    from apps.gpu.services import miner_register
+
+    miner_register(principal=who, region=region, concurrency=1, capabilities={}, unit_price=Decimal("0.001"))
+    return Trader(http, who, key)
+
+
+def offer(trader, price, hours="10", memory=80, count=1, region="eu", model="H100"):
+    body = {"gpu_model": model, "gpu_memory_gb": memory, "gpu_count": count, "region": region,
+            "price_per_hour": price, "hours": hours}  # fmt: skip
+    response = trader.post("/v1/offers", body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def bid(trader, max_price, hours="10", memory=80, count=1, region="", model="H100"):
+    body = {"gpu_model": model, "min_gpu_memory_gb": memory, "gpu_count": count, "region": region,
+            "max_price_per_hour": max_price, "hours": hours}  # fmt: skip
+    return trader.post("/v1/bids", body)
+
+
+def test_a_bid_above_two_offers_fills_best_price_first_across_both(http, client):
+    dear, cheap = seller(http), seller(http)
+    dear_offer = offer(dear, "1.50", hours="6")
+    cheap_offer = offer(cheap, "1.00", hours="4")
+    placed = bid(client, "2.00", hours="8")
+    assert placed.status_code == 201
+    view = placed.json()
+    assert view["status"] == "FILLED"
+    assert [(f["offer_id"], f["hours"], f["price_per_hour"]) for f in view["fills"]] == [
+        (cheap_offer["offer_id"], "4.00000000", "1.00000000"),
+        (dear_offer["offer_id"], "4.00000000", "1.50000000"),
+    ]
+    fills_total = Decimal("4") * 1 + Decimal("4") * Decimal("1.5")
+    assert account_balances(client.id)["held"] == fills_total  # the escrow equals the fills
+    book = client.get("/v1/orderbook", gpu_model="H100").json()
+    assert [(a["offer_id"], a["remaining_hours"]) for a in book["asks"]] == [(dear_offer["offer_id"], "2.00000000")]
+    assert book["bids"] == []
+    assert all(f["status"] == "BOOKED" and f["booking_id"] for f in view["fills"])
+
+
+def test_equal_prices_fill_the_older_offer_first(http, client):
+    first, second = seller(http), seller(http)
+    older = offer(first, "1.00", hours="5")
+    offer(second, "1.00", hours="5")
+    view = bid(client, "1.00", hours="3").json()
+    assert [f["offer_id"] for f in view["fills"]] == [older["offer_id"]]
+
+
+def test_a_resting_bid_is_filled_at_its_own_price_by_a_later_offer(http, client):
+    resting = bid(client, "2.00", hours="2").json()
+    assert resting["status"] == "OPEN"
+    offer(seller(http), "1.20", hours="5")
+    filled = client.get(f"/v1/bids/{resting['bid_id']}").json()
+    assert filled["status"] == "FILLED"
+    assert filled["fills"][0]["price_per_hour"] == "2.00000000"  # the resting order's price
+    assert account_balances(client.id)["held"] == Decimal(4)
+
+
+@pytest.mark.parametrize(
+    ("bid_kwargs", "reason"),
+    [
+        ({"model": "A100"}, "gpu_model: no open offer of A100"),
+        ({"memory": 96}, "memory: the H100 offers have at most 80 GB; you asked for at least 96 GB"),
+        ({"count": 4}, "gpu_count: no H100 offer has 4 GPUs (at most 1)"),
+        ({"region": "ap"}, "region: H100 offers are in eu; you asked for ap"),
+        ({"max_price": "0.10"}, "price: best ask 1.50/h is above your 0.10/h"),
+    ],
+)
+def test_a_bid_that_cannot_fill_says_why(http, client, bid_kwargs, reason):
+    offer(seller(http), "1.50")
+    kwargs = {"max_price": "2", **bid_kwargs}
+    view = bid(client, kwargs.pop("max_price"), **kwargs).json()
+    assert view["status"] == "OPEN"
+    assert view["unmatched_reasons"] == [reason]
+    assert view["fills"] == []
+
+
+def test_a_partial_bid_holds_the_rest_and_cancel_releases_it(http, client):
+    offer(seller(http), "1.00", hours="3")
+    view = bid(client, "2.00", hours="5").json()
+    assert (view["status"], view["remaining_hours"]) == ("PARTIAL", "2.00000000")
+    assert account_balances(client.id)["held"] == Decimal(10)  # 3 for the fill, the rest of the bid until it ends
+    canceled = client.delete(f"/v1/bids/{view['bid_id']}").json()
+    assert canceled["status"] == "CANCELED"
+    assert account_balances(client.id)["held"] == Decimal(3)  # only the booked fill stays in escrow
+    again = client.delete(f"/v1/bids/{view['bid_id']}")
+    assert (again.status_code, again.json()["code"]) == (409, "order_closed")
+
+
+def test_cancel_at_every_status(http, client):
+    open_bid = bid(client, "1.00").json()
+    assert client.delete(f"/v1/bids/{open_bid['bid_id']}").json()["status"] == "CANCELED"
+    offer(seller(http), "1.00", hours="10")
+    filled = bid(client, "1.00", hours="2").json()
+    assert filled["status"] == "FILLED"
+    assert client.delete(f"/v1/bids/{filled['bid_id']}").status_code == 409
+    assert account_balances(client.id)["held"] == Decimal(2)
+
+
+def test_a_miner_withdraws_the_unfilled_rest_of_an_offer(http, client):
+    miner = seller(http)
+    placed = offer(miner, "1.00", hours="5")
+    bid(client, "1.00", hours="2")
+    withdrawn = miner.delete(f"/v1/offers/{placed['offer_id']}").json()
+    assert (withdrawn["status"], withdrawn["remaining_hours"]) == ("CANCELED", "3.00000000")
+    assert client.delete(f"/v1/offers/{placed['offer_id']}").status_code == 403
+    assert bid(client, "1.00", hours="1").json()["status"] == "OPEN"
+
+
+def test_a_stranger_cannot_read_or_cancel_my_bid(http, client):
+    mine = bid(client, "1.00").json()
+    stranger = Trader(http, *factories.funded_client())
+    assert stranger.get(f"/v1/bids/{mine['bid_id']}").status_code == 404
+    assert stranger.delete(f"/v1/bids/{mine['bid_id']}").status_code == 404
+    assert stranger.get("/v1/bids").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hours": "0"},
+        {"hours": "-1"},
+        {"gpu_count": 0},
+        {"max_price_per_hour": "cheap"},
+        {"max_price_per_hour": "1.000000001"},
+        {"max_price_per_hour": "-2"},
+        {"state": "FILLED"},
+    ],
+)
+def test_bad_bids_are_422_and_hold_nothing(client, body):
+    base = {"gpu_model": "H100", "gpu_count": 1, "max_price_per_hour": "1", "hours": "1"}
+    response = client.post("/v1/bids", {**base, **body})
+    assert response.status_code == 422, response.content
+    assert Bid.objects.count() == 0
+    assert account_balances(client.id)["held"] == 0
+
+
+def test_a_bid_the_client_cannot_cover_is_402_and_stores_nothing(http):
+    poor = Trader(http, *factories.funded_client("1"))
+    assert bid(poor, "1.00", hours="2").status_code == 402
+    assert Bid.objects.count() == 0
+
+
+def test_offers_filter_language_narrows_and_refuses_unknown_fields_and_models(http, client):
+    offer(seller(http), "1.00", memory=24, region="eu", model="RTX 4090")
+    offer(seller(http, "us"), "3.00", memory=80, region="us")
+    found = client.get("/v1/offers", filter="gpu_memory_gb>=24 region=eu price_per_hour<2").json()
+    assert [o["gpu_model"] for o in found["items"]] == ["RTX 4090"]
+    assert client.get("/v1/offers", filter="gpu_model=H100").json()["count"] == 1
+    unknown_field = client.get("/v1/offers", filter="colour=red")
+    assert unknown_field.status_code == 422 and "unknown field 'colour'" in unknown_field.json()["detail"]
+    unknown_model = client.get("/v1/offers", filter="gpu_model=Voodoo2")
+    assert unknown_model.status_code == 422 and "unknown GPU model 'Voodoo2'" in unknown_model.json()["detail"]
+
+
+def test_analytics_come_from_the_fills(http, client):
+    offer(seller(http), "1.00", hours="4")
+    offer(seller(http), "2.00", hours="4")
+    bid(client, "2.00", hours="6")
+    bid(client, "0.50", hours="1")
+    h100 = client.get("/v1/marketplace/analytics").json()["by_gpu_class"][0]
+    assert (h100["fills"], h100["gpu_hours"], h100["volume"]) == (2, "6.00000000", "8.00000000")
+    assert h100["vwap"] == "1.33333333"
+    assert (h100["best_ask"], h100["best_bid"], h100["spread"]) == ("2.00000000", "0.50000000", "1.50000000")
+    assert h100["fill_rate"] == 0.5
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_two_matchers_racing_never_fill_one_order_twice(http):
+    client = Trader(http, *factories.funded_client("1000"))
+    for _ in range(5):
+        Offer.objects.create(miner_id=factories.miner().id, provider_id=factories.principal("miner")[0].id,
+                             gpu_model="H100", gpu_class="h100", gpu_memory_gb=80, gpu_count=1,
+                             price_per_hour=Decimal(1), hours=Decimal(2), remaining_hours=Decimal(2))  # fmt: skip
+    from apps.marketplace.engine import bid_hold_key
+    from apps.trading.services.ledger import hold_place
+
+    for _ in range(5):
+        placed = Bid(client_id=client.id, gpu_model="H100", gpu_class="h100", gpu_count=1, max_price_per_hour=1,
+                     hours=Decimal(2), remaining_hours=Decimal(2))  # fmt: skip
+        hold_place(owner_id=client.id, key=bid_hold_key(placed.id), amount=Decimal(2))
+        placed.save(force_insert=True)
+    start, results = threading.Barrier(2), []
+
+    def run():
+        try:
+            start.wait()
+            results.append(class_match("h100"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    fills_complete(Fill.objects.all())
+    assert sum(len(r) for r in results) == Fill.objects.count() == 5
+    assert sorted(Fill.objects.values_list("hours", flat=True)) == [Decimal(2)] * 5
+    assert set(Bid.objects.values_list("status", flat=True)) == {"FILLED"}
+    assert account_balances(client.id)["held"] == Decimal(10)
+
+
+def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(service_client, client):
+    gpu_service = Trader(service_client("gpu"), client.principal, client.key)
+    miner = seller(gpu_service.http)
+    body = {"gpu_model": "H100", "gpu_memory_gb": 80, "price_per_hour": "1", "hours": "2"}
+    placed = miner.post("/v1/transactions", {"action": "offer", "params": body})
+    assert placed.status_code == 200, placed.content
+    accepted = gpu_service.post("/v1/transactions", {"action": "accept", "params": {"gpu_model": "H100", "hours": "2"}})
+    assert accepted.json()["status"] == "FILLED"
+    bad = gpu_service.post("/v1/transactions", {"action": "bid", "params": {"gpu_model": "H100", "hours": "-1"}})
+    assert bad.status_code == 422
+    log = miner.get("/v1/transactions").json()
+    assert [e["kind"] for e in log["items"]] == ["filled", "offer_placed"]
