@@ -29,7 +29,7 @@ def quick_leases():
     """Heartbeats every second and leases of 4 s, so that a lost worker is noticed within seconds."""
     for name, value in {"heartbeat_interval_s": 1, "lease_timeout_s": 4, "assign_timeout_s": 3}.items():
         parameter_set(name, value)
-    time.sleep(CACHE_SECONDS)  # the stack's processes see a change within this long
+    time.sleep(CACHE_SECONDS + 0.5)  # the stack's processes see a change within CACHE_SECONDS
 
 
 @pytest.fixture

@@ -259,3 +259,31 @@ def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(service_client
     assert bad.status_code == 422
     log = miner.get("/v1/transactions").json()
     assert [e["kind"] for e in log["items"]] == ["filled", "offer_placed"]
+
+
+def test_money_is_conserved_from_bid_through_fill_release_and_settlement(http, client, service_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.gpu.bookings import bookings_settle_due
+    from apps.gpu.models import GpuBooking
+
+    early, late = seller(http), seller(http)
+    offer(early, "1.00", hours="4")
+    offer(late, "2.00", hours="4")
+    fills = bid(client, "2.00", hours="8").json()["fills"]
+    first, second = (GpuBooking.objects.get(id=f["booking_id"]) for f in fills)
+    gpu = Trader(service_client("gpu"), client.principal, client.key)
+    GpuBooking.objects.filter(id=first.id).update(
+        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=3)
+    )
+    released = gpu.post(f"/v1/bookings/{first.id}/release", {})
+    assert released.status_code == 200, released.content
+    GpuBooking.objects.filter(id=second.id).update(ends_at=timezone.now() - timedelta(seconds=1))
+    assert bookings_settle_due() == 1
+    paid_early, paid_late = account_balances(early.id)["balance"], account_balances(late.id)["balance"]
+    assert Decimal("0.9") < paid_early < Decimal("1.1")  # about an hour of four, less the fee
+    assert paid_late == Decimal("7.8")  # 4 h x 2.00, less 2.5 %
+    assert account_balances(client.id)["held"] == 0
+    assert account_balances(client.id)["balance"] > Decimal(1000) - Decimal(12)
