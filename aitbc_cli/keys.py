@@ -1,10 +1,37 @@
 import json
+import re
 
 import click
 
 from aitbc_cli.django_env import django_setup, require_databases
 
 ROLES = ("client", "miner", "admin", "service")
+DURATION = re.compile(r"^(\d+)([smhd])$")
+
+
+def expiry(text: str | None):
+    """`30d`, `12h`, `90m`, `3600s` -> a moment that far from now (None: never)."""
+    if not text:
+        return None
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    match = DURATION.match(text.strip())
+    if not match:
+        raise click.BadParameter(f"{text!r}: write a number and s, m, h or d, e.g. 30d")
+    seconds = int(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def issued_output(issued, as_json: bool, what: str) -> None:
+    expires = issued.expires_at.isoformat() if issued.expires_at else None
+    if as_json:
+        payload = {"principal_id": str(issued.principal_id), "key_id": str(issued.key_id), "key": issued.key}
+        click.echo(json.dumps({**payload, "expires_at": expires}))
+        return
+    click.echo(f"{what}{f', expires {expires}' if expires else ''}; keep this key, it is not shown again:")
+    click.echo(issued.key)
 
 
 @click.group()
@@ -15,19 +42,34 @@ def keys():
 @keys.command("create")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True)
-@click.option("--json", "as_json", is_flag=True, help='Print {"principal_id", "key"}.')
-def keys_create(role, name, as_json):
+@click.option("--expires-in", help="e.g. 30d, 12h (default: never).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"principal_id", "key", ...}.')
+def keys_create(role, name, expires_in, as_json):
     """Create a principal and its API key. The key is printed once (last line) and only its hash is kept."""
     django_setup()
     require_databases(["default"])
     from apps.accounts.services import principal_create
 
-    issued = principal_create(name=name, role=role)
-    if as_json:
-        click.echo(json.dumps({"principal_id": str(issued.principal_id), "key": issued.key}))
-        return
-    click.echo(f"principal {issued.principal_id} ({role} {name!r}); keep this key, it is not shown again:")
-    click.echo(issued.key)
+    issued = principal_create(name=name, role=role, expires_at=expiry(expires_in))
+    issued_output(issued, as_json, f"principal {issued.principal_id} ({role} {name!r})")
+
+
+@keys.command("rotate")
+@click.argument("principal_id", type=click.UUID)
+@click.option("--expires-in", help="e.g. 30d (default: never).")
+@click.option("--json", "as_json", is_flag=True)
+def keys_rotate(principal_id, expires_in, as_json):
+    """A new key for a principal; the old ones keep working until revoked (`keys revoke ID --key KEY_ID`)."""
+    django_setup()
+    require_databases(["default"])
+    from aitbc_site.errors import NotFound
+    from apps.accounts.services import api_key_rotate
+
+    try:
+        issued = api_key_rotate(principal_id=principal_id, expires_at=expiry(expires_in))
+    except NotFound as exc:
+        raise click.ClickException(exc.detail) from None
+    issued_output(issued, as_json, f"new key {issued.key_id} for {principal_id}")
 
 
 @keys.command("list")
@@ -61,16 +103,21 @@ def keys_list(as_json):
 
 @keys.command("revoke")
 @click.argument("principal_id", type=click.UUID)
+@click.option("--key", "key_id", type=click.UUID, help="Revoke only this key (default: every key, and the principal).")
 @click.option("--json", "as_json", is_flag=True)
-def keys_revoke(principal_id, as_json):
-    """Revoke every key of a principal; its requests get 401 from now on."""
+def keys_revoke(principal_id, key_id, as_json):
+    """Revoke a principal's keys (or one of them); requests with them get 401 from now on."""
     django_setup()
     require_databases(["default"])
     from aitbc_site.errors import NotFound
-    from apps.accounts.services import principal_revoke
+    from apps.accounts.services import api_key_revoke, principal_revoke
 
     try:
-        revoked = principal_revoke(principal_id=principal_id)
+        if key_id:
+            api_key_revoke(principal_id=principal_id, key_id=key_id)
+            revoked = 1
+        else:
+            revoked = principal_revoke(principal_id=principal_id)
     except NotFound as exc:
         raise click.ClickException(exc.detail) from None
     if as_json:

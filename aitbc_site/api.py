@@ -40,13 +40,17 @@ def validation_detail(errors: list[dict]) -> str:
 
 
 def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str, code: str, **extra) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
+    headers = extra.pop("headers", None) or {}
+    response = api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):
-        return error_response(api, request, exc.status, exc.detail, exc.code)
+        return error_response(api, request, exc.status, exc.detail, exc.code, headers=getattr(exc, "headers", None))
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

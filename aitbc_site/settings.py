@@ -32,7 +32,20 @@ AITBC_SERVICE_HOST = env.str("AITBC_SERVICE_HOST", default="127.0.0.1")
 AITBC_SERVICE_PORTS = {name: port + AITBC_PORT_OFFSET for name, port in SERVICE_PORTS.items()}
 AITBC_FLOWER_PORT = FLOWER_PORT + AITBC_PORT_OFFSET
 AITBC_FLOWER_BASIC_AUTH = env.str("AITBC_FLOWER_BASIC_AUTH", default="")
-AITBC_GATEWAY_TIMEOUT_S = env.float("AITBC_GATEWAY_TIMEOUT_S", default=60.0)
+AITBC_GATEWAY_TIMEOUT_S = env.float("AITBC_GATEWAY_TIMEOUT_S", default=60.0)  # long-polls wait up to 30 s
+AITBC_GATEWAY_TIMEOUTS = {
+    name: env.float(f"AITBC_GATEWAY_TIMEOUT_{name.upper()}_S", default=AITBC_GATEWAY_TIMEOUT_S) for name in SERVICES
+}
+AITBC_GATEWAY_BREAKER_FAILURES = env.int("AITBC_GATEWAY_BREAKER_FAILURES", default=5)
+AITBC_GATEWAY_BREAKER_OPEN_S = env.float("AITBC_GATEWAY_BREAKER_OPEN_S", default=10.0)
+
+# Requests per principal, by role (a token bucket in Redis; per process without Redis).
+AITBC_RATELIMITS = {
+    "client": env.str("AITBC_RATELIMIT_CLIENT", default="1200/minute"),
+    "miner": env.str("AITBC_RATELIMIT_MINER", default="6000/minute"),
+    "admin": env.str("AITBC_RATELIMIT_ADMIN", default="6000/minute"),
+    "service": env.str("AITBC_RATELIMIT_SERVICE", default="60000/minute"),
+}
 
 # Money and jobs.
 AITBC_SIGNING_KEY = env.str("AITBC_SIGNING_KEY", default="")  # base64 Ed25519 seed; else made in AITBC_HOME

@@ -2,11 +2,14 @@
 
 import json
 import logging
+import math
+import time
 import uuid
 
 import httpx
 from django.conf import settings
 
+from gateway.breaker import CircuitBreaker
 from gateway.routing import service_base_url
 
 log = logging.getLogger(__name__)
@@ -34,20 +37,59 @@ def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
-async def _send_json(send, status: int, body: dict, request_id: str) -> None:
+async def _send_json(send, status: int, body: dict, request_id: str, retry_after: float | None = None) -> None:
     payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
         (b"x-request-id", request_id.encode("latin-1")),
     ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+KEY_CACHE_S = 5.0
+
+
+def _live_principal(key: str):
+    from django.db import connections
+
+    from apps.accounts.selectors import principal_for_key
+
+    try:
+        return principal_for_key(key)
+    finally:
+        connections["default"].close()  # back to the pool: this is no Django request that would close it
+_known_keys: dict[str, float] = {}  # key hash -> until when it is known to be live (this process)
+
+
+async def key_refused(headers: list[tuple[bytes, bytes]]) -> dict | None:
+    """Authentication at the edge: a request that carries a key must carry a live one (the service checks
+    again; requests without a key go on, for the service to answer 401 or serve its public paths)."""
+    from asgiref.sync import sync_to_async
+
+    from apps.accounts.keys import api_key_hash
+
+    values = {name.lower(): value.decode("latin-1") for name, value in headers}
+    scheme, _, token = values.get(b"authorization", "").partition(" ")
+    key = token.strip() if scheme.lower() == "bearer" else values.get(b"x-api-key", "")
+    if not key:
+        return None
+    hashed = api_key_hash(key)
+    if _known_keys.get(hashed, 0) > time.monotonic():
+        return None
+    if await sync_to_async(_live_principal)(key) is None:
+        return {"detail": "unknown, expired or revoked API key", "code": "unauthenticated"}
+    _known_keys[hashed] = time.monotonic() + KEY_CACHE_S
+    return None
 
 
 class ServiceProxy:
     def __init__(self):
         self._client: httpx.AsyncClient | None = None
+        self.breaker = CircuitBreaker(settings.AITBC_GATEWAY_BREAKER_FAILURES, settings.AITBC_GATEWAY_BREAKER_OPEN_S)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -59,6 +101,13 @@ class ServiceProxy:
 
     async def __call__(self, scope, receive, send, service: str, path: str) -> None:
         request_id = request_id_of(scope["headers"])
+        wait = self.breaker.retry_after(service)
+        if wait is not None:
+            detail = f"the {service} service is failing; the gateway tries it again in {wait:.0f} s"
+            body = {"detail": detail, "code": "circuit_open"}
+            return await _send_json(send, 503, body, request_id, retry_after=wait)
+        if (refused := await key_refused(scope["headers"])) is not None:
+            return await _send_json(send, 401, refused, request_id)
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP and k.lower() != b"x-request-id"]
         headers += [(b"x-request-id", request_id.encode("latin-1")), (b"x-forwarded-prefix", f"/{service}".encode())]
         client_addr = scope.get("client")
@@ -79,16 +128,21 @@ class ServiceProxy:
                     yield message["body"]
 
         has_body = any(k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
-        request = self.client.build_request(scope["method"], url, headers=headers, content=body() if has_body else None)
+        timeout = httpx.Timeout(settings.AITBC_GATEWAY_TIMEOUTS[service], connect=1.0)
+        content = body() if has_body else None
+        request = self.client.build_request(scope["method"], url, headers=headers, content=content, timeout=timeout)
         try:
             response = await self.client.send(request, stream=True)
         except httpx.TimeoutException:
-            detail = f"the {service} service did not answer in time"
+            self.breaker.failure(service)
+            detail = f"the {service} service did not answer within {timeout.read:g} s"
             return await _send_json(send, 504, {"detail": detail, "code": "upstream_timeout"}, request_id)
         except httpx.TransportError as exc:
+            self.breaker.failure(service)
             log.warning("gateway: %s is unreachable: %s", service, exc)
             detail = f"the {service} service is unavailable ({type(exc).__name__})"
             return await _send_json(send, 502, {"detail": detail, "code": "service_unavailable"}, request_id)
+        self.breaker.success(service)
         try:
             out_headers = [
                 (k, v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP and k.lower() != b"x-request-id"

@@ -35,3 +35,9 @@ async def gateway_health(request):
         report["code"] = "unhealthy"
         report["detail"] = "; ".join(filter(None, [report.get("detail"), f"services down: {', '.join(down)}"]))
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def openapi_index(request):
+    """Every service's OpenAPI document and docs, through this gateway."""
+    services = [{"service": s, "openapi": f"/{s}/v1/openapi.json", "docs": f"/{s}/v1/docs"} for s in DOMAINS]
+    return JsonResponse({"services": services})

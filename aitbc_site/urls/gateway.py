@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import path
 
 from aitbc_site.urls.common import json_not_found, json_server_error
-from gateway.views import gateway_health
+from gateway.views import gateway_health, openapi_index
 
 admin.site.site_header = "AITBC administration"
 admin.site.site_title = "AITBC admin"
 
 urlpatterns = [
     path("health", gateway_health, name="health"),
+    path("openapi", openapi_index, name="openapi-index"),
     path("admin/", admin.site.urls),
 ]
 handler404 = json_not_found

@@ -1,8 +1,14 @@
+from datetime import timedelta
 from uuid import UUID
 
-from ninja import Router, Schema
+from django.http import HttpResponse
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
 
+from aitbc_site.times import iso
 from apps.accounts.auth import any_principal
+from apps.accounts.models import ApiKey
+from apps.accounts.services import api_key_revoke, api_key_rotate
 
 
 class PrincipalOut(Schema):
@@ -11,13 +17,50 @@ class PrincipalOut(Schema):
     role: str
 
 
+class KeyIn(Schema):
+    expires_in_s: int | None = Field(None, ge=60, le=10 * 365 * 86400, description="none: never expires")
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+def key_view(key: ApiKey) -> dict:
+    return {
+        "key_id": key.id,
+        "prefix": key.prefix,
+        "created_at": iso(key.created_at),
+        "expires_at": iso(key.expires_at),
+        "revoked_at": iso(key.revoked_at),
+    }
+
+
 def principal_router() -> Router:
-    """`GET /v1/principals/me` on every service: who this key is."""
+    """`/v1/principals/me` on every service: who this key is, and its keys (rotate, revoke)."""
     router = Router(tags=["principals"])
 
     @router.get("/me", auth=any_principal, response=PrincipalOut)
     def principal_me(request):
         principal = request.auth
         return PrincipalOut(principal_id=principal.id, name=principal.name, role=principal.role)
+
+    @router.get("/me/keys", auth=any_principal)
+    def keys_list(request):
+        keys = ApiKey.objects.filter(principal_id=request.auth.id).order_by("created_at")
+        return {"items": [key_view(k) for k in keys], "count": keys.count()}
+
+    @router.post("/me/keys", auth=any_principal, response={201: dict, 422: Error})
+    def keys_rotate(request, body: KeyIn):
+        """A new key (shown once); the old ones keep working until you revoke them."""
+        expires_at = timezone.now() + timedelta(seconds=body.expires_in_s) if body.expires_in_s else None
+        issued = api_key_rotate(principal_id=request.auth.id, expires_at=expires_at)
+        view = key_view(ApiKey.objects.get(id=issued.key_id))
+        return Status(201, {**view, "key": issued.key})
+
+    @router.delete("/me/keys/{key_id}", auth=any_principal, response={204: None, 404: Error})
+    def keys_revoke(request, key_id: UUID):
+        api_key_revoke(principal_id=request.auth.id, key_id=key_id)
+        return HttpResponse(status=204)
 
     return router

@@ -5,6 +5,7 @@ from ninja.security import HttpBearer
 
 from aitbc_site.errors import Forbidden
 from apps.accounts.facade import PrincipalView
+from apps.accounts.ratelimit import rate_limit_take
 from apps.accounts.selectors import principal_for_key
 
 
@@ -36,6 +37,7 @@ class ApiKeyAuth(HttpBearer):
         if self.roles and principal.role not in self.roles:
             allowed = " or ".join(sorted(self.roles))
             raise Forbidden(f"this endpoint is for {allowed} keys; yours is a {principal.role} key")
+        rate_limit_take(principal)
         request.principal = principal
         return principal
 

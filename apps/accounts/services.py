@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.db import transaction
@@ -13,15 +14,38 @@ from apps.accounts.models import ApiKey, Principal, Role
 class IssuedKey:
     principal_id: UUID
     key: str
+    key_id: UUID | None = None
+    expires_at: datetime | None = None
 
 
-def api_key_issue(*, principal: Principal) -> str:
+def api_key_issue(*, principal: Principal, expires_at: datetime | None = None) -> IssuedKey:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise Invalid("expires_at must be in the future")
     raw = api_key_generate()
-    ApiKey.objects.create(principal=principal, prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=api_key_hash(raw))
-    return raw
+    key = ApiKey.objects.create(
+        principal=principal, prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=api_key_hash(raw), expires_at=expires_at
+    )
+    return IssuedKey(principal_id=principal.id, key=raw, key_id=key.id, expires_at=expires_at)
 
 
-def principal_create(*, name: str, role: str) -> IssuedKey:
+def api_key_rotate(*, principal_id: UUID, expires_at: datetime | None = None) -> IssuedKey:
+    """A new key for the principal; its old keys keep working until they are revoked or expire."""
+    principal = Principal.objects.filter(id=principal_id, is_active=True).first()
+    if principal is None:
+        raise NotFound(f"no active principal {principal_id}")
+    return api_key_issue(principal=principal, expires_at=expires_at)
+
+
+def api_key_revoke(*, principal_id: UUID, key_id: UUID) -> None:
+    """Revokes one key of the principal (404 when it has no such key)."""
+    revoked = ApiKey.objects.filter(id=key_id, principal_id=principal_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not revoked:
+        raise NotFound(f"no live key {key_id}")
+
+
+def principal_create(*, name: str, role: str, expires_at: datetime | None = None) -> IssuedKey:
     """A new principal with its first API key; the key is returned once and never stored."""
     if role not in Role.values:
         raise Invalid(f"role must be one of {', '.join(Role.values)}, not {role!r}")
@@ -30,8 +54,7 @@ def principal_create(*, name: str, role: str) -> IssuedKey:
         raise Invalid("name must not be empty")
     with transaction.atomic(using="default"):
         principal = Principal.objects.create(name=name, role=role)
-        key = api_key_issue(principal=principal)
-    return IssuedKey(principal_id=principal.id, key=key)
+        return api_key_issue(principal=principal, expires_at=expires_at)
 
 
 def principal_revoke(*, principal_id: UUID) -> int:
