@@ -62,6 +62,8 @@ def _live_principal(key: str):
         return principal_for_key(key)
     finally:
         connections["default"].close()  # back to the pool: this is no Django request that would close it
+
+
 _known_keys: dict[str, float] = {}  # key hash -> until when it is known to be live (this process)
 
 
