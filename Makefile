@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint security clean
 
 install: $(STAMP)
 
@@ -22,10 +22,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint security
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+# Security gates: Django's deployment checks with production settings, and bandit (no medium or high finding).
+security: install
+	AITBC_PRODUCTION=1 AITBC_SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/bandit -q -r aitbc_site apps gateway aitbc_cli aitbc_client aitbc_miner -ll -x '*/migrations/*'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -26,6 +26,18 @@ SECRET_KEY = env.str("AITBC_SECRET_KEY", default="") or secret_from_file(AITBC_H
 DEBUG = env.bool("AITBC_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("AITBC_ALLOWED_HOSTS", default=["*"])
 
+# Production: TLS ends in front of the gateway, which passes X-Forwarded-Proto on to the services.
+AITBC_PRODUCTION = env.bool("AITBC_PRODUCTION", default=False)
+if AITBC_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("AITBC_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]  # health checks from inside the deployment speak plain HTTP
+    SECURE_HSTS_SECONDS = env.int("AITBC_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
 # Where each process listens. AITBC_PORT_OFFSET shifts every port, to run two stacks on one machine.
 AITBC_PORT_OFFSET = env.int("AITBC_PORT_OFFSET", default=0)
 AITBC_SERVICE_HOST = env.str("AITBC_SERVICE_HOST", default="127.0.0.1")

@@ -93,7 +93,7 @@ def job_list(
     state: JobState | None = None,
     type: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """The caller's jobs, newest first (an admin sees everyone's)."""
     count, jobs = job_list_for(request.auth, state=state, type=type, limit=limit, offset=offset)

@@ -198,7 +198,7 @@ def gpus_list(
     request,
     model: str = Query("", max_length=100, description="part of the model name"),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """Registered GPUs that can be booked (not OFFLINE), with their price per hour and rating."""
     gpus = Gpu.objects.select_related("miner").exclude(status=GpuStatus.OFFLINE).filter(model__icontains=model)
@@ -222,7 +222,7 @@ def bookings_list(
     request,
     status: BookingStatus | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """The bookings you made or are paid for, newest first (an admin sees everyone's)."""
     count, bookings = booking_list_for(request.auth, status=status, limit=limit, offset=offset)
@@ -251,7 +251,7 @@ def gpus_review(request, gpu_id: UUID, body: ReviewIn):
 
 
 @market_router.get("/gpus/{gpu_id}/reviews", auth=any_principal, response={200: ReviewList, 404: Error})
-def gpus_reviews(request, gpu_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def gpus_reviews(request, gpu_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     gpu, count, reviews = review_list(gpu_id, limit=limit, offset=offset)
     return {
         "items": [review_view(r) for r in reviews],

@@ -56,7 +56,7 @@ def offers_list(
     filter: str = Query("", description="e.g. `gpu_memory_gb>=24 region=eu price_per_hour<2`"),
     mine: bool = False,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """Offers, cheapest first; `filter` narrows them and refuses unknown fields and models."""
     offers = Offer.objects.filter(offers_filter(filter)).order_by("price_per_hour", "created_at")
@@ -93,7 +93,7 @@ def _bid_for(principal, bid_id) -> Bid:
 
 
 @router.get("/bids", auth=clients)
-def bids_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def bids_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     bids = Bid.objects.filter(Q() if request.auth.is_admin else Q(client_id=request.auth.id)).order_by("-created_at")
     return {"items": [bid_view(b) for b in bids[offset : offset + limit]], "count": bids.count()}
 

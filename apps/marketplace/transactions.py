@@ -49,7 +49,7 @@ def transactions_router() -> Router:
     router = Router(tags=["transactions"])
 
     @router.get("/transactions", auth=any_principal)
-    def transactions(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    def transactions(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
         """The GPU market's event log: your orders and fills, newest first."""
         count, items = market_events(request.auth, limit=limit, offset=offset)
         return {"items": items, "count": count}

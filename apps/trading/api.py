@@ -112,7 +112,7 @@ def account_me(request):
 
 
 @router.get("/accounts/me/entries", auth=any_principal, response=EntryList)
-def account_entries(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def account_entries(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     count, postings = entry_list_for(request.auth.id, limit=limit, offset=offset)
     items = [
         {
@@ -167,7 +167,7 @@ def explorer_router(*, v1: bool) -> Router:
     explorer = Router(tags=["explorer"])
 
     @explorer.get("/blocks")
-    def explorer_blocks(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    def explorer_blocks(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
         """Sealed blocks, newest first."""
         count, items = block_list(limit=limit, offset=offset)
         return {"items": items, "count": count}
@@ -189,7 +189,7 @@ def explorer_router(*, v1: bool) -> Router:
         miner_id: UUID | None = None,
         client_id: UUID | None = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=1_000_000),
     ):
         """Signed job receipts, newest first, by job, miner or client."""
         count, items = receipt_list(job_id=job_id, miner_id=miner_id, client_id=client_id, limit=limit, offset=offset)
@@ -216,7 +216,7 @@ def explorer_router(*, v1: bool) -> Router:
         return chain_verify_stored()
 
     @explorer.get("/export")
-    def explorer_export(request, from_height: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)):
+    def explorer_export(request, from_height: int = Query(0, ge=0, le=1_000_000), limit: int = Query(100, ge=1, le=1000)):
         """Blocks with their items, oldest first, for offline verification."""
         return {"blocks": chain_export(from_height=from_height, limit=limit)}
 

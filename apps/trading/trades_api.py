@@ -86,7 +86,7 @@ def request_list(
     status: Literal["OPEN", "AGREED", "CANCELED"] | None = None,
     mine: bool = False,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """Open requests (for sellers) and your own."""
     count, items = request_list_for(request.auth, status=status, mine=mine, limit=limit, offset=offset)
@@ -165,7 +165,7 @@ def match_reject(request, match_id: UUID):
 
 
 @router.get("/agreements", auth=any_principal)
-def agreement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def agreement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     agreements = TradeAgreement.objects.filter(party_filter(request.auth)).order_by("-created_at")
     return {"items": [agreement_view(a) for a in agreements[offset : offset + limit]], "count": agreements.count()}
 
@@ -197,7 +197,7 @@ def agreement_cancel(request, agreement_id: UUID):
 
 
 @router.get("/settlements", auth=any_principal)
-def settlement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def settlement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     mine = party_filter(request.auth, buyer="agreement__buyer_id", seller="agreement__seller_id")
     settlements = TradeSettlement.objects.filter(mine).order_by("-created_at")
     return {"items": [settlement_view(s) for s in settlements[offset : offset + limit]], "count": settlements.count()}
@@ -213,7 +213,7 @@ events = Router(tags=["trading"])
 
 
 @events.get("/transactions", auth=any_principal)
-def transaction_log(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+def transaction_log(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     """This domain's event log: what happened to the trades you are party to (an admin sees all)."""
     count, items = event_list_for(request.auth, limit=limit, offset=offset)
     return {"items": items, "count": count}
