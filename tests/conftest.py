@@ -66,6 +66,7 @@ def flush_survives_a_running_stack():
     sweep reading those tables; PostgreSQL then aborts one of the two. The flush is simply tried again."""
     import time
 
+    from django.core.management import CommandError
     from django.db.utils import OperationalError
     from django.test import TransactionTestCase
 
@@ -75,7 +76,7 @@ def flush_survives_a_running_stack():
         for attempt in range(5):
             try:
                 return original(self)
-            except OperationalError:
+            except (OperationalError, CommandError):  # flush reports the deadlock as a CommandError
                 if attempt == 4:
                     raise
                 time.sleep(0.5)

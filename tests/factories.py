@@ -18,6 +18,10 @@ def principal(role: str = "client", name: str | None = None):
     return principal_for_key(issued.key), issued.key
 
 
+def treasury_credit_to(principal_id, amount: str) -> None:
+    treasury_credit(to_owner=principal_id, amount=Decimal(amount), key=f"test-credit:{principal_id}:{uuid.uuid4()}")
+
+
 def funded_client(amount: str = "100"):
     client, key = principal("client")
     treasury_credit(to_owner=client.id, amount=Decimal(amount), key=f"test-credit:{client.id}")

@@ -45,3 +45,22 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.principal.name})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an Idempotency-Key, replayed for the same request."""
+
+    principal_id = models.UUIDField()
+    key = models.CharField(max_length=200)
+    path = models.CharField(max_length=300)
+    request_sha256 = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="empty while the first one runs")
+    body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal_id", "key"], name="idempotency_key_per_principal")]
+
+    def __str__(self):
+        return f"{self.key} -> {self.status}"

@@ -251,7 +251,9 @@ def gpus_review(request, gpu_id: UUID, body: ReviewIn):
 
 
 @market_router.get("/gpus/{gpu_id}/reviews", auth=any_principal, response={200: ReviewList, 404: Error})
-def gpus_reviews(request, gpu_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+def gpus_reviews(
+    request, gpu_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)
+):
     gpu, count, reviews = review_list(gpu_id, limit=limit, offset=offset)
     return {
         "items": [review_view(r) for r in reviews],

@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 
 from aitbc_site.errors import NotFound
 from apps.accounts.auth import any_principal, clients, miners
+from apps.accounts.idempotency import idempotent
 from apps.marketplace.models import Bid, Offer
 from apps.marketplace.selectors import bid_view, market_analytics, offer_view, offers_filter, order_book
 from apps.marketplace.services import bid_cancel, bid_create, offer_create, offer_withdraw
@@ -45,6 +46,7 @@ class BidIn(Schema):
 
 
 @router.post("/offers", auth=miners, response={201: dict, 409: Error, 422: Error})
+@idempotent
 def offers_create(request, body: OfferIn):
     """A miner offers GPU hours; it is matched against the bids at once."""
     return Status(201, offer_view(offer_create(miner=request.auth, **body.model_dump())))
@@ -80,6 +82,7 @@ def offers_withdraw(request, offer_id: UUID):
 
 
 @router.post("/bids", auth=clients, response={201: dict, 402: Error, 422: Error})
+@idempotent
 def bids_create(request, body: BidIn):
     """A client bids for GPU hours; max_price_per_hour x hours x gpu_count is held until the bid ends."""
     return Status(201, bid_view(bid_create(client=request.auth, **body.model_dump())))

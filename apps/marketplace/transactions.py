@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from aitbc_site.errors import Forbidden, Invalid, NotFound
 from aitbc_site.times import iso
 from apps.accounts.auth import any_principal
+from apps.accounts.idempotency import idempotent
 from apps.marketplace.engine import book_match, gpu_class_of
 from apps.marketplace.models import Bid, Fill, Offer
 from apps.marketplace.selectors import bid_view, offer_view, offers_filter, order_book
@@ -55,6 +56,7 @@ def transactions_router() -> Router:
         return {"items": items, "count": count}
 
     @router.post("/transactions", auth=any_principal)
+    @idempotent
     def transaction_action(request, body: Action):
         """The seed's GPU-market actions; `params` are those of the matching /v1/offers or /v1/bids call."""
         who, params = request.auth, body.params

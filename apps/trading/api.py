@@ -216,7 +216,9 @@ def explorer_router(*, v1: bool) -> Router:
         return chain_verify_stored()
 
     @explorer.get("/export")
-    def explorer_export(request, from_height: int = Query(0, ge=0, le=1_000_000), limit: int = Query(100, ge=1, le=1000)):
+    def explorer_export(
+        request, from_height: int = Query(0, ge=0, le=1_000_000), limit: int = Query(100, ge=1, le=1000)
+    ):
         """Blocks with their items, oldest first, for offline verification."""
         return {"blocks": chain_export(from_height=from_height, limit=limit)}
 

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from apps.accounts.auth import any_principal, clients
+from apps.accounts.idempotency import idempotent
 from apps.trading.models import TradeAgreement, TradeSettlement
 from apps.trading.selectors_trades import (
     agreement_view,
@@ -74,6 +75,7 @@ def _milestones(body: TermsIn) -> list[dict]:
 
 
 @router.post("/requests", auth=clients, response={201: dict, 422: Error})
+@idempotent
 def request_create(request, body: RequestIn):
     """A buyer asks for compute or a service, with a budget, a time window and regions."""
     created = trades.trade_request_create(buyer=request.auth, **body.model_dump())
@@ -106,6 +108,7 @@ def request_cancel(request, request_id: UUID):
 @router.post(
     "/requests/{request_id}/matches", auth=any_principal, response={201: dict, 404: Error, 409: Error, 422: Error}
 )
+@idempotent
 def match_create(request, request_id: UUID, body: OfferIn):
     """A seller answers a request; the offer is scored (price, fit, reputation, region) for the buyer."""
     match = trades.match_offer(
@@ -154,6 +157,7 @@ def match_counter(request, match_id: UUID, body: TermsIn):
 
 
 @router.post("/matches/{match_id}/accept", auth=any_principal, response={201: dict, 402: Error, 404: Error, 409: Error})
+@idempotent
 def match_accept(request, match_id: UUID):
     """The other side accepts the terms on the table: an agreement, with the buyer's money held or paid."""
     return Status(201, agreement_view(trades.match_accept(principal=request.auth, match_id=match_id)))
@@ -180,6 +184,7 @@ def agreement_get(request, agreement_id: UUID):
     auth=any_principal,
     response={201: dict, 403: Error, 404: Error, 409: Error, 422: Error},
 )
+@idempotent
 def agreement_settle(request, agreement_id: UUID, body: SettleIn):
     """The buyer pays: one milestone, or the escrow (up to the agreed price). Repeating it pays nothing more."""
     settlement = trades.agreement_settle(

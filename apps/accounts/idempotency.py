@@ -1,0 +1,54 @@
+"""`Idempotency-Key` for POSTs that create work or move money: the same key and body get the first
+answer again (nothing is done twice); the same key with another body gets 409."""
+
+import functools
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from ninja import Status
+
+from aitbc_site.errors import Conflict
+from apps.accounts.models import IdempotencyRecord
+
+
+def _claim(request, key: str) -> tuple[IdempotencyRecord, bool]:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+    try:
+        with transaction.atomic(using="default"):
+            record = IdempotencyRecord.objects.create(
+                principal_id=request.auth.id, key=key, path=request.path[:300], request_sha256=digest
+            )
+        return record, True
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(principal_id=request.auth.id, key=key)
+    if record.request_sha256 != digest:
+        raise Conflict("this Idempotency-Key was used with a different request", code="idempotency_conflict")
+    if record.status is None:
+        raise Conflict("the first request with this Idempotency-Key is still running", code="idempotency_in_progress")
+    return record, False
+
+
+def idempotent(view):
+    """Wraps a ninja view: with an Idempotency-Key header, the first answer is stored and replayed."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+        if not key:
+            return view(request, *args, **kwargs)
+        record, first = _claim(request, key)
+        if not first:
+            return Status(record.status, record.body)
+        try:
+            result = view(request, *args, **kwargs)
+        except Exception:
+            record.delete()  # nothing was done: the same key may be tried again
+            raise
+        status, body = (result.status_code, result.value) if isinstance(result, Status) else (200, result)
+        record.status, record.body = status, json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+        record.save(update_fields=["status", "body", "updated_at"])
+        return result
+
+    return wrapper
