@@ -236,6 +236,10 @@ def _used(booking: GpuBooking, now: datetime) -> Decimal:
 
 def _finish(booking: GpuBooking, *, status: str, gross: Decimal, ended_at: datetime) -> GpuBooking:
     _pay(booking, gross)
+    if booking.key.startswith("fill:"):  # an order-book fill: its agreement is settled with it
+        from apps.trading.facade import market_agreement_close
+
+        market_agreement_close(fill_id=UUID(booking.key.removeprefix("fill:")), paid=booking.paid + booking.fee)
     booking.status, booking.ended_at = status, ended_at
     booking.save(update_fields=["paid", "fee", "refunded", "status", "ended_at", "updated_at"])
     return booking

@@ -5,8 +5,9 @@ offer match when the offer meets the bid's constraints (memory, count, region) a
 within the bid's. The fill price is the resting (older) order's price; fills are partial when the
 hours differ. One engine run per class at a time (a lock), so no order is ever filled twice.
 
-Each fill then moves its part of the bid's escrow into an escrow of its own and books the GPUs
-(gpu service); those steps are keyed by the fill and repeated until done (`fills_complete`).
+Each fill then moves its part of the bid's escrow into an escrow of its own, books the GPUs (gpu
+service) and opens the agreement of the fill (trading; its booking settles it). Those steps are
+keyed by the fill and repeated until done (`fills_complete`).
 """
 
 import hashlib
@@ -16,6 +17,7 @@ from django.db import connections, transaction
 
 from apps.gpu.facade import gpu_booking_open
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
+from apps.trading.facade import market_agreement_open
 from apps.trading.services.ledger import hold_release, hold_transfer
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,22 @@ def fill_complete(fill_id) -> Fill:
             hours=fill.hours,
             price_per_hour=fill.price_per_hour,
             escrow_key=fill_hold_key(fill.id),
+        )
+        terms = {
+            "gpu_model": fill.offer.gpu_model,
+            "gpu_count": fill.gpu_count,
+            "hours": str(fill.hours),
+            "price_per_hour": str(fill.price_per_hour),
+            "offer_id": str(fill.offer_id),
+            "bid_id": str(fill.bid_id),
+            "booking_id": str(booking_id),
+        }
+        market_agreement_open(
+            fill_id=fill.id,
+            buyer_id=fill.bid.client_id,
+            seller_id=fill.offer.provider_id,
+            amount=fill.amount,
+            terms=terms,
         )
         Fill.objects.filter(id=fill.id).update(status=FillStatus.BOOKED, booking_id=booking_id)
         fill.refresh_from_db()

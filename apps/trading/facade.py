@@ -2,6 +2,7 @@
 
 from apps.trading.selectors import account_balances, earnings_of, receipt_get
 from apps.trading.services.settlement import JobSettlement, job_escrow_hold, job_escrow_release, job_settle
+from apps.trading.services.trades import market_agreement_close, market_agreement_open
 
 __all__ = [
     "JobSettlement",
@@ -11,6 +12,8 @@ __all__ = [
     "job_escrow_release",
     "job_settle",
     "receipt_get",
+    "market_agreement_open",
+    "market_agreement_close",
     "job_escrows_held",
 ]
 

@@ -105,12 +105,12 @@ def trading_analytics() -> dict:
     requests = TradeRequest.objects.count()
     agreed = TradeRequest.objects.filter(status="AGREED").count()
     by_type = []
-    for row in TradeAgreement.objects.values("request__trade_type").annotate(
+    for row in TradeAgreement.objects.values("request__trade_type", "origin").annotate(
         agreements=Count("id"), average_price=Avg("price", output_field=MoneyField()), settled=Sum("settled_amount")
     ):
         by_type.append(
             {
-                "trade_type": row["request__trade_type"],
+                "trade_type": row["request__trade_type"] or "gpu_hours",  # order-book fills
                 "agreements": row["agreements"],
                 "average_price": money_str(row["average_price"]),
                 "settled_volume": money_str(row["settled"] or ZERO),

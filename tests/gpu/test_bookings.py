@@ -4,6 +4,7 @@ The clock is frozen (`now`), and elapsed time is simulated by moving a booking's
 A miner from the factories charges 0.01 AIT per GPU-second: 36 AIT per GPU-hour.
 """
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,6 +20,8 @@ from apps.trading.facade import account_balances
 from apps.trading.services.ledger import hold_place
 from tests import factories
 
+FILL_KEY = f"fill:{uuid.uuid4()}"  # order-book fills are keyed by their id
+RTX_FILL_KEY = f"fill:{uuid.uuid4()}"
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
@@ -206,7 +209,7 @@ def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_b
     h100, miner, now
 ):
     client, _ = factories.funded_client("100")
-    hold_place(owner_id=client.id, key="fill:test", amount=Decimal("90"), what="this fill")
+    hold_place(owner_id=client.id, key=FILL_KEY, amount=Decimal("90"), what="this fill")
     terms = {
         "miner_id": miner.id,
         "provider_principal_id": miner.principal_id,
@@ -214,10 +217,10 @@ def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_b
         "gpu_count": 1,
         "hours": Decimal("2.5"),
         "price_per_hour": Decimal("36"),
-        "escrow_key": "fill:test",
+        "escrow_key": FILL_KEY,
     }
-    booking_id = gpu_booking_open(key="fill:test", gpu_model="h100", **terms)
-    assert gpu_booking_open(key="fill:test", gpu_model="h100", **terms) == booking_id
+    booking_id = gpu_booking_open(key=FILL_KEY, gpu_model="h100", **terms)
+    assert gpu_booking_open(key=FILL_KEY, gpu_model="h100", **terms) == booking_id
     booking = GpuBooking.objects.get(id=booking_id)
     assert (booking.gpu_ids, booking.amount, booking.ends_at) == (
         [str(h100.id)],
@@ -231,9 +234,9 @@ def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_b
 
 def test_given_a_model_the_miner_has_none_of_when_a_fill_opens_a_booking_then_no_gpus_are_named(miner):
     client, _ = factories.funded_client("100")
-    hold_place(owner_id=client.id, key="fill:rtx", amount=Decimal("10"), what="this fill")
+    hold_place(owner_id=client.id, key=RTX_FILL_KEY, amount=Decimal("10"), what="this fill")
     booking_id = gpu_booking_open(
-        key="fill:rtx",
+        key=RTX_FILL_KEY,
         miner_id=miner.id,
         provider_principal_id=miner.principal_id,
         client_id=client.id,
@@ -241,7 +244,7 @@ def test_given_a_model_the_miner_has_none_of_when_a_fill_opens_a_booking_then_no
         gpu_count=2,
         hours=Decimal("1"),
         price_per_hour=Decimal("5"),
-        escrow_key="fill:rtx",
+        escrow_key=RTX_FILL_KEY,
     )
     assert GpuBooking.objects.get(id=booking_id).gpu_ids == []
     GpuBooking.objects.filter(id=booking_id).update(ends_at=timezone.now())

@@ -1,10 +1,12 @@
 """The GPU-hour order book over HTTP: price-time priority, partial fills, reasons, escrow, cancels."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from apps.marketplace.engine import class_match, fills_complete
 from apps.marketplace.models import Bid, Fill, Offer
@@ -262,10 +264,6 @@ def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(service_client
 
 
 def test_money_is_conserved_from_bid_through_fill_release_and_settlement(http, client, service_client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from apps.gpu.bookings import bookings_settle_due
     from apps.gpu.models import GpuBooking
 
@@ -287,3 +285,25 @@ def test_money_is_conserved_from_bid_through_fill_release_and_settlement(http, c
     assert paid_late == Decimal("7.8")  # 4 h x 2.00, less 2.5 %
     assert account_balances(client.id)["held"] == 0
     assert account_balances(client.id)["balance"] > Decimal(1000) - Decimal(12)
+
+
+def test_each_fill_opens_an_agreement_that_its_booking_settles(http, client, service_client):
+    from apps.gpu.bookings import bookings_settle_due
+    from apps.gpu.models import GpuBooking
+
+    miner = seller(http)
+    offer(miner, "1.00", hours="4")
+    fill = bid(client, "1.00", hours="4").json()["fills"][0]
+    trading = Trader(service_client("trading"), client.principal, client.key)
+    agreements = trading.get("/v1/trading/agreements").json()["items"]
+    assert len(agreements) == 1
+    agreement = agreements[0]
+    assert (agreement["status"], agreement["price"], agreement["seller_id"]) == ("ACTIVE", "4.00000000", str(miner.id))
+    assert agreement["terms"]["booking_id"] == fill["booking_id"]
+    refused = trading.post(f"/v1/trading/agreements/{agreement['agreement_id']}/settlements", {})
+    assert (refused.status_code, refused.json()["code"]) == (409, "settled_by_booking")
+
+    GpuBooking.objects.filter(id=fill["booking_id"]).update(ends_at=timezone.now() - timedelta(seconds=1))
+    bookings_settle_due()
+    settled = trading.get(f"/v1/trading/agreements/{agreement['agreement_id']}").json()
+    assert (settled["status"], settled["settled_amount"]) == ("SETTLED", "4.00000000")

@@ -89,9 +89,16 @@ class AgreementStatus(models.TextChoices):
 
 
 class TradeAgreement(models.Model):
+    """What a buyer and a seller agreed: from a negotiated trade, or from a fill of the GPU-hour order book
+    (origin "market": then the fill's GPU booking settles it)."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    request = models.OneToOneField(TradeRequest, on_delete=models.PROTECT, related_name="agreement")
-    match = models.OneToOneField(TradeMatch, on_delete=models.PROTECT, related_name="agreement")
+    origin = models.CharField(max_length=8, default="trade")  # trade | market
+    request = models.OneToOneField(
+        TradeRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="agreement"
+    )
+    match = models.OneToOneField(TradeMatch, null=True, blank=True, on_delete=models.PROTECT, related_name="agreement")
+    fill_id = models.UUIDField(null=True, blank=True, unique=True, help_text="the order-book fill (origin market)")
     buyer_id = models.UUIDField(db_index=True)
     seller_id = models.UUIDField(db_index=True)
     price = MoneyField()

@@ -274,6 +274,39 @@ def match_accept(*, principal: PrincipalView, match_id: UUID) -> TradeAgreement:
     return agreement
 
 
+def _not_market(agreement: TradeAgreement) -> None:
+    if agreement.origin == "market":
+        raise Conflict(
+            "this agreement is an order-book fill: its GPU booking settles it (release the booking to end it early)",
+            code="settled_by_booking",
+        )
+
+
+def market_agreement_open(
+    *, fill_id: UUID, buyer_id: UUID, seller_id: UUID, amount: Decimal, terms: dict
+) -> TradeAgreement:
+    """The agreement of one order-book fill (its escrow is the fill's hold; its booking settles it). Idempotent."""
+    if (existing := TradeAgreement.objects.filter(fill_id=fill_id).first()) is not None:
+        return existing
+    return TradeAgreement.objects.create(
+        origin="market",
+        fill_id=fill_id,
+        buyer_id=buyer_id,
+        seller_id=seller_id,
+        price=amount,
+        settlement=SettlementMode.ESCROW,
+        terms=terms,
+        fee_bps=parameter_get("platform_fee_bps"),
+    )
+
+
+def market_agreement_close(*, fill_id: UUID, paid: Decimal) -> None:
+    """The fill's booking ended: the agreement is settled for what the booking paid."""
+    TradeAgreement.objects.filter(fill_id=fill_id, status=AgreementStatus.ACTIVE).update(
+        status=AgreementStatus.SETTLED, settled_amount=paid, updated_at=timezone.now()
+    )
+
+
 def agreement_get_for(principal: PrincipalView, agreement_id: UUID, *, lock: bool = False) -> TradeAgreement:
     agreements = TradeAgreement.objects.select_for_update() if lock else TradeAgreement.objects
     agreement = agreements.filter(id=agreement_id).first()
@@ -319,6 +352,7 @@ def agreement_settle(
         agreement = agreement_get_for(principal, agreement_id, lock=True)
         if principal.id != agreement.buyer_id and not principal.is_admin:
             raise Forbidden("only the buyer releases payment")
+        _not_market(agreement)
         if agreement.settlement == SettlementMode.MILESTONES:
             if milestone_id is None:
                 raise Invalid("milestone_id: this agreement is settled milestone by milestone")
@@ -351,6 +385,7 @@ def agreement_cancel(*, principal: PrincipalView, agreement_id: UUID) -> TradeAg
         agreement = agreement_get_for(principal, agreement_id, lock=True)
         if principal.id != agreement.seller_id and not principal.is_admin:
             raise Forbidden("only the seller or an admin may cancel an agreement")
+        _not_market(agreement)
         if agreement.status != AgreementStatus.ACTIVE:
             raise Conflict(f"agreement {agreement_id} is {agreement.status}", code="agreement_closed")
         for milestone in list(agreement.milestones.filter(settled=False)) or [None]:
