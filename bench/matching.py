@@ -170,7 +170,7 @@ def main() -> None:
     print(f"{args.orders} offers + {args.orders} bids, all crossing; PostgreSQL; {os.cpu_count()} CPUs")
     print(f"  raw INSERTs of the same rows (baseline)  {raw:10.0f} orders/s")
     print(f"  engine alone (class_match, persisted)    {engine:10.0f} orders/s   {engine / raw:.3f} x baseline")
-    print(f"  end to end (escrow, engine, bookings)    {e2e:10.0f} orders/s   {e2e / raw:.3f} x baseline")
+    print(f"  end to end (escrow, engine, bookings, agreements) {e2e:.0f} orders/s   {e2e / raw:.3f} x baseline")
 
 
 if __name__ == "__main__":
