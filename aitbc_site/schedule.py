@@ -2,35 +2,20 @@
 
 from aitbc_site.queues import Queue
 
-BEAT_SCHEDULE = {
-    "gpu.settle_bookings": {
-        "task": "gpu.settle_bookings",
-        "schedule": 30.0,
-        "options": {"queue": Queue.SETTLEMENT.value, "expires": 25},
-    },
-    "gpu.prune_samples": {
-        "task": "gpu.prune_samples",
-        "schedule": 3600.0,
-        "options": {"queue": Queue.CONTROL.value, "expires": 3000},
-    },
-    "marketplace.match_books": {
-        "task": "marketplace.match_books",
-        "schedule": 10.0,
-        "options": {"queue": Queue.MATCHING.value, "expires": 10},
-    },
-    "trading.seal_block": {
-        "task": "trading.seal_block",
-        "schedule": 2.0,
-        "options": {"queue": Queue.SEALING.value, "expires": 2},
-    },
-    "ai.sweep_jobs": {
-        "task": "ai.sweep_jobs",
-        "schedule": 5.0,
-        "options": {"queue": Queue.CONTROL.value, "expires": 5},
-    },
-    "monitoring.worker_probe": {
-        "task": "monitoring.worker_probe",
-        "schedule": 30.0,
-        "options": {"queue": Queue.CONTROL.value, "expires": 25},
-    },
-}
+
+def every(seconds: float, task: str, queue: Queue, expires: float | None = None) -> tuple[str, dict]:
+    """One beat entry: `task` on `queue` every `seconds`, dropped if unstarted after `expires` (default: the period)."""
+    options = {"queue": queue.value, "expires": expires or seconds}
+    return task, {"task": task, "schedule": float(seconds), "options": options}
+
+
+BEAT_SCHEDULE = dict(
+    [
+        every(30, "gpu.settle_bookings", Queue.SETTLEMENT, expires=25),
+        every(3600, "gpu.prune_samples", Queue.CONTROL, expires=3000),
+        every(10, "marketplace.match_books", Queue.MATCHING),
+        every(2, "trading.seal_block", Queue.SEALING),
+        every(5, "ai.sweep_jobs", Queue.CONTROL),
+        every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
+    ]
+)
