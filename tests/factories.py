@@ -38,8 +38,9 @@ def miner(
     models=(),
     runners=("echo", "sleep", "matmul"),
     mode: str = "poll",
+    who=None,
 ) -> MinerView:
-    who, _ = principal("miner")
+    who = who or principal("miner")[0]
     capabilities = {
         "gpus": [dict(g, compute_capability="9.0") for g in gpus],
         "cuda_version": cuda,

@@ -1,0 +1,318 @@
+"""Object-level authorisation over every endpoint that takes an object id, in every service.
+
+Each id-taking path in each service's OpenAPI document is either an owned object (its owner succeeds;
+another principal of the same role gets 404 and the object is unchanged; a role that may never call
+it gets 403) or public by design, with the reason. A new id-taking endpoint fails
+`test_every_id_taking_endpoint_is_classified` until it is added to one table or the other.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.test.utils import override_settings
+
+from aitbc_site.domains import DOMAINS
+from apps.ai.models import Job
+from apps.ai.services.claim import job_claim
+from apps.gpu.models import Gpu
+from tests import factories
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@dataclass(frozen=True)
+class Owned:
+    service: str
+    method: str
+    path: str
+    owner: str  # the role of the principal that owns the object
+    lower: str | None  # a role refused outright (403), or None when every role may call it
+    read: tuple  # the owner's GET (service, path) that shows the object, to prove a refusal changed nothing
+    body: dict | None = None
+    stranger: int = 404  # 403 where the object itself is public (an open request) but only its owner may change it
+
+
+PUBLIC = {
+    ("trading", "GET", "/v1/explorer/blocks/{ident}"): "the block log is public and verifiable by anyone",
+    ("trading", "GET", "/v1/explorer/transactions/{tx_hash}"): "sealed receipts are public",
+    ("trading", "GET", "/v1/explorer/receipts/{receipt_id}"): "sealed receipts are public",
+    ("gpu", "POST", "/v1/gpus/{gpu_id}/book"): "any client may book any listed GPU",
+    ("gpu", "GET", "/v1/gpus/{gpu_id}/reviews"): "reviews are public; writing one needs a booking",
+    ("gpu", "POST", "/v1/gpus/{gpu_id}/reviews"): "any client who booked the GPU may review it (403 otherwise)",
+    ("gpu", "POST", "/v1/marketplace/edge-gpu/{gpu_id}/optimize"): "advice from a GPU's public profile",
+    ("marketplace", "GET", "/v1/offers/{offer_id}"): "the order book is public",
+    ("trading", "GET", "/v1/trading/requests/{request_id}"): "an open request is public so sellers can answer",
+    ("trading", "POST", "/v1/trading/requests/{request_id}/matches"): "any seller may answer an open request",
+    ("trading", "GET", "/v1/trading/requests/{request_id}/matches"): "the buyer sees every offer, a seller its own",
+}
+
+JOB = ("job", "{job_id}")  # its stored row: the client's view also says why it waits, which other miners change
+MINER = ("gpu", "/v1/miners/{miner_id}")
+BOOKING = ("gpu", "/v1/bookings/{booking_id}")
+BID = ("marketplace", "/v1/bids/{bid_id}")
+OFFER = ("marketplace", "/v1/offers/{offer_id}")
+REQUEST = ("trading", "/v1/trading/requests/{request_id}")
+MATCH = ("trading", "/v1/trading/matches/{match_id}")
+AGREEMENT = ("trading", "/v1/trading/agreements/{agreement_id}")
+KEYS = ("ai", "/v1/principals/me/keys")
+SETTLE = {"amount": "1"}
+RESULT = {"result": {"ok": True}, "metrics": {"gpu_seconds": 1}}
+COUNTER = {"price": "9"}
+OWNED = [
+    *[Owned(s, "DELETE", "/v1/principals/me/keys/{key_id}", "client", None, KEYS) for s in DOMAINS],
+    Owned("gpu", "POST", "/v1/miners/{job_id}/result", "miner", "client", JOB, RESULT),
+    Owned("gpu", "POST", "/v1/miners/{job_id}/fail", "miner", "client", JOB, {"error_code": "x"}),
+    Owned("gpu", "GET", "/v1/miners/{miner_id}", "miner", None, MINER),
+    Owned("gpu", "GET", "/v1/miners/{miner_id}/gpus", "miner", None, MINER),
+    Owned("gpu", "GET", "/v1/miners/{miner_id}/earnings", "miner", None, MINER),
+    Owned("gpu", "POST", "/v1/miners/{miner_id}/earnings", "miner", None, MINER),
+    Owned("gpu", "PUT", "/v1/miners/{miner_id}/capabilities", "miner", "client", MINER, {"capabilities": {}}),
+    Owned("gpu", "DELETE", "/v1/miners/{miner_id}", "miner", "client", MINER),
+    Owned("gpu", "GET", "/v1/bookings/{booking_id}", "client", None, BOOKING),
+    Owned("gpu", "POST", "/v1/bookings/{booking_id}/release", "client", "miner", BOOKING),
+    Owned("marketplace", "DELETE", "/v1/offers/{offer_id}", "miner", "client", OFFER),
+    Owned("marketplace", "GET", "/v1/bids/{bid_id}", "client", "miner", BID),
+    Owned("marketplace", "DELETE", "/v1/bids/{bid_id}", "client", "miner", BID),
+    Owned("trading", "POST", "/v1/trading/requests/{request_id}/cancel", "client", "miner", REQUEST, stranger=403),
+    Owned("trading", "GET", "/v1/trading/matches/{match_id}", "client", None, MATCH),
+    Owned("trading", "POST", "/v1/trading/matches/{match_id}/counter", "client", None, MATCH, COUNTER),
+    Owned("trading", "POST", "/v1/trading/matches/{match_id}/accept", "client", None, MATCH),
+    Owned("trading", "POST", "/v1/trading/matches/{match_id}/reject", "client", None, MATCH),
+    Owned("trading", "GET", "/v1/trading/agreements/{agreement_id}", "client", None, AGREEMENT),
+    Owned("trading", "POST", "/v1/trading/agreements/{agreement_id}/settlements", "client", None, AGREEMENT, SETTLE),
+    Owned("trading", "POST", "/v1/trading/agreements/{agreement_id}/cancel", "client", None, AGREEMENT),
+    Owned("ai", "GET", "/v1/jobs/{job_id}", "client", "miner", JOB),
+    Owned("ai", "GET", "/v1/jobs/{job_id}/result", "client", "miner", JOB),
+    Owned("ai", "POST", "/v1/jobs/{job_id}/cancel", "client", "miner", JOB),
+    Owned("ai", "GET", "/v1/jobs/{job_id}/receipt", "client", "miner", JOB),
+]
+
+
+class Caller:
+    """One principal calling any service in-process, as the gateway would route it."""
+
+    def __init__(self, settings, key: str):
+        self.settings, self.key = settings, key
+
+    def call(self, service: str, method: str, path: str, body: dict | None = None):
+        self.settings.ROOT_URLCONF = f"aitbc_site.urls.{service}"
+        self.settings.AITBC_SERVICE = service
+        return Client().generic(
+            method, path, data=b"" if body is None else _json(body), content_type="application/json",
+            headers={"X-Api-Key": self.key},
+        )  # fmt: skip
+
+    def ok(self, service: str, method: str, path: str, body: dict | None = None) -> dict:
+        response = self.call(service, method, path, body)
+        assert response.status_code in (200, 201), (path, response.content)
+        return response.json()
+
+
+def _json(body: dict) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _miner(settings):
+    principal, key = factories.principal("miner")
+    miner = factories.miner(who=principal, unit_price="0.001")
+    return miner, Caller(settings, key)
+
+
+def _request_match(settings, buyer):
+    body = {"trade_type": "compute", "title": "GPU hours", "requirements": {"gpu_model": "H100", "hours": 10},
+            "budget": "20", "regions": ["eu"]}  # fmt: skip
+    request_id = buyer.ok("trading", "POST", "/v1/trading/requests", body)["request_id"]
+    _, seller = _miner(settings)
+    offer = {"price": "10", "specification": {"gpu_model": "NVIDIA H100 80GB", "hours": 10}, "region": "eu"}
+    match_id = seller.ok("trading", "POST", f"/v1/trading/requests/{request_id}/matches", offer)["match_id"]
+    return request_id, match_id
+
+
+MAKERS: dict[str, Callable] = {}
+
+
+def maker(name):
+    def register(fn):
+        MAKERS[name] = fn
+        return fn
+
+    return register
+
+
+@maker("key_id")
+def _key(settings, owner):
+    return {"key_id": owner.ok("ai", "POST", "/v1/principals/me/keys", {"name": "second"})["key_id"]}
+
+
+@maker("job_id")
+def _job(settings, owner, owner_role):
+    if owner_role == "client":
+        return {"job_id": owner.ok("ai", "POST", "/v1/jobs", {"type": "echo", "max_price": "2"})["job_id"]}
+    client, _ = factories.funded_client("10")
+    job = factories.job(client)
+    claimed = job_claim(miner=owner.miner)
+    assert claimed.id == job.id
+    return {"job_id": job.id, "miner_id": owner.miner.id}
+
+
+@maker("miner_id")
+def _miner_id(settings, owner):
+    return {"miner_id": owner.miner.id}
+
+
+@maker("booking_id")
+def _booking(settings, owner):
+    miner, _ = _miner(settings)
+    gpu = Gpu.objects.filter(miner_id=miner.id).first()
+    return {"booking_id": owner.ok("gpu", "POST", f"/v1/gpus/{gpu.id}/book", {"hours": "1"})["booking_id"]}
+
+
+@maker("offer_id")
+def _offer(settings, owner):
+    body = {"gpu_model": "H100", "gpu_memory_gb": 80, "gpu_count": 1, "region": "eu", "price_per_hour": "3",
+            "hours": "10"}  # fmt: skip
+    return {"offer_id": owner.ok("marketplace", "POST", "/v1/offers", body)["offer_id"]}
+
+
+@maker("bid_id")
+def _bid(settings, owner):
+    body = {"gpu_model": "A100", "min_gpu_memory_gb": 40, "gpu_count": 1, "max_price_per_hour": "1", "hours": "2"}
+    return {"bid_id": owner.ok("marketplace", "POST", "/v1/bids", body)["bid_id"]}
+
+
+@maker("request_id")
+def _request(settings, owner):
+    request_id, _ = _request_match(settings, owner)
+    return {"request_id": request_id}
+
+
+@maker("match_id")
+def _match(settings, owner):
+    request_id, match_id = _request_match(settings, owner)
+    return {"request_id": request_id, "match_id": match_id}
+
+
+@maker("agreement_id")
+def _agreement(settings, owner):
+    _, match_id = _request_match(settings, owner)
+    return {"agreement_id": owner.ok("trading", "POST", f"/v1/trading/matches/{match_id}/accept")["agreement_id"]}
+
+
+def _principal(settings, role):
+    if role == "client":
+        return Caller(settings, factories.funded_client("1000")[1])
+    miner, caller = _miner(settings)
+    caller.miner = miner
+    return caller
+
+
+def _make(settings, case: Owned, owner) -> dict:
+    name = next(n for n in MAKERS if "{" + n + "}" in case.path)
+    fn = MAKERS[name]
+    return fn(settings, owner, case.owner) if name == "job_id" else fn(settings, owner)
+
+
+def _read(owner, case: Owned, params: dict):
+    service, path = case.read
+    if service == "job":
+        return Job.objects.values().get(id=path.format(**params))
+    return owner.call(service, "GET", path.format(**params)).json()
+
+
+def _documents():
+    """(service, its OpenAPI document) for every service."""
+    for service in DOMAINS:
+        with override_settings(ROOT_URLCONF=f"aitbc_site.urls.{service}", AITBC_SERVICE=service):
+            yield service, Client().get("/v1/openapi.json").json()
+
+
+def _documented_id_paths() -> set[tuple[str, str, str]]:
+    found = set()
+    for service, document in _documents():
+        for path, operations in document["paths"].items():
+            found |= {(service, method.upper(), path) for method in operations if "{" in path}
+    return found
+
+
+def test_every_id_taking_endpoint_is_classified():
+    classified = set(PUBLIC) | {(c.service, c.method, c.path) for c in OWNED}
+    assert _documented_id_paths() - classified == set()
+
+
+def _case_id(case: Owned) -> str:
+    return f"{case.service} {case.method} {case.path}"
+
+
+@pytest.mark.parametrize("case", OWNED, ids=_case_id)
+def test_another_principal_gets_404_and_the_object_is_unchanged(settings, case):
+    owner = _principal(settings, case.owner)
+    params = _make(settings, case, owner)
+    before = _read(owner, case, params)
+
+    stranger = _principal(settings, case.owner)
+    refused = stranger.call(case.service, case.method, case.path.format(**params), case.body)
+
+    assert refused.status_code == case.stranger, refused.content
+    assert _read(owner, case, params) == before
+
+
+@pytest.mark.parametrize("case", [c for c in OWNED if c.lower], ids=_case_id)
+def test_a_role_that_may_not_call_it_gets_403_and_the_object_is_unchanged(settings, case):
+    owner = _principal(settings, case.owner)
+    params = _make(settings, case, owner)
+    before = _read(owner, case, params)
+
+    lower = _principal(settings, case.lower)
+    refused = lower.call(case.service, case.method, case.path.format(**params), case.body)
+
+    assert refused.status_code == 403, refused.content
+    assert _read(owner, case, params) == before
+
+
+def test_a_stranger_sees_an_open_request_but_none_of_its_offers(settings):
+    buyer = _principal(settings, "client")
+    request_id, match_id = _request_match(settings, buyer)
+    stranger = _principal(settings, "miner")
+
+    seen = stranger.ok("trading", "GET", f"/v1/trading/requests/{request_id}/matches")
+
+    assert seen == {"items": [], "count": 0}
+    assert [
+        m["match_id"] for m in buyer.ok("trading", "GET", f"/v1/trading/requests/{request_id}/matches")["items"]
+    ] == [str(match_id)]
+
+
+SERVER_OWNED_FIELDS = {"state", "status", "balance", "miner_id", "principal_id", "owner_id", "buyer_id", "seller_id",
+                       "provider_id", "client_id", "fee", "receipt_id", "attempts", "score", "reputation"}  # fmt: skip
+SETTABLE_BY_DESIGN = {
+    ("trading", "POST", "/v1/ledger/credits", "principal_id"): "an admin credits a named principal from the treasury",
+}
+
+
+def _request_fields(document: dict, schema: dict) -> set[str]:
+    """Every property name a request body may carry, following $ref, arrays and nested objects."""
+    if "$ref" in schema:
+        return _request_fields(document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    names = set()
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, []):
+            names |= _request_fields(document, part)
+    for name, sub in schema.get("properties", {}).items():
+        names |= {name} | _request_fields(document, sub)
+    if "items" in schema:
+        names |= _request_fields(document, schema["items"])
+    return names
+
+
+def test_no_request_body_lets_a_caller_set_a_field_the_server_owns():
+    settable = set()
+    for service, document in _documents():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+                fields = _request_fields(document, body.get("schema", {})) & SERVER_OWNED_FIELDS
+                settable |= {(service, method.upper(), path, field) for field in fields}
+    assert settable - set(SETTABLE_BY_DESIGN) == set()
