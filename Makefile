@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: install run test lint security clean
+.PHONY: install run test lint security audit clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint security
+test: lint security audit
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
@@ -32,6 +32,15 @@ security: install
 	AITBC_PRODUCTION=1 AITBC_SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/bandit -q -r aitbc_site apps gateway aitbc_cli aitbc_client aitbc_miner -ll -x '*/migrations/*'
+
+# Known vulnerabilities in the installed dependencies (pip-audit, PyPI's advisory data). Where PyPI's
+# per-release API cannot be reached (an offline mirror), it says so loudly instead of passing silently.
+audit: install
+	@if curl -sf -m 10 -o /dev/null "https://pypi.org/pypi/django/$$($(BIN)/python -c 'import django; print(django.__version__)')/json"; then \
+		$(BIN)/pip-audit --progress-spinner off --skip-editable --strict; \
+	else \
+		echo "pip-audit NOT RUN: PyPI's per-release vulnerability API is unreachable from this machine"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
