@@ -1,12 +1,14 @@
 from celery import shared_task
 
-from apps.gpu.bookings import bookings_settle_due
+from apps.gpu.bookings import booking_escrows_orphaned_release, bookings_settle_due
 from apps.gpu.services import gpu_samples_prune
 
 
 @shared_task(name="gpu.settle_bookings", acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
 def settle_bookings() -> int:
-    """Pays every booking whose time is up; running it again moves no money."""
+    """Pays every booking whose time is up, and frees the escrow of bookings that were never recorded;
+    running it again moves no money."""
+    booking_escrows_orphaned_release()
     return bookings_settle_due()
 
 

@@ -15,12 +15,19 @@ __all__ = [
     "market_agreement_open",
     "market_agreement_close",
     "job_escrows_held",
+    "escrows_held",
 ]
 
 
-def job_escrows_held(older_than) -> list[str]:
-    """Job ids whose escrow is still held and was placed before `older_than` (for reconciliation)."""
+def escrows_held(prefix: str, older_than) -> list[str]:
+    """What follows `prefix` in the key of every hold still held under it, placed before `older_than`
+    (for reconciliation: a crash between placing a hold and recording what it pays for leaves one)."""
     from apps.trading.models import Hold, HoldStatus
 
-    keys = Hold.objects.filter(status=HoldStatus.HELD, key__startswith="job:", created_at__lt=older_than)
-    return [key.removeprefix("job:") for key in keys.values_list("key", flat=True)]
+    keys = Hold.objects.filter(status=HoldStatus.HELD, key__startswith=prefix, created_at__lt=older_than)
+    return [key.removeprefix(prefix) for key in keys.values_list("key", flat=True)]
+
+
+def job_escrows_held(older_than) -> list[str]:
+    """Job ids whose escrow is still held and was placed before `older_than`."""
+    return escrows_held("job:", older_than)

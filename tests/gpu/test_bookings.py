@@ -17,6 +17,7 @@ from apps.gpu.models import Gpu, GpuBooking, Miner
 from apps.gpu.services import miner_deregister
 from apps.gpu.tasks import settle_bookings
 from apps.trading.facade import account_balances
+from apps.trading.models import Hold
 from apps.trading.services.ledger import hold_place
 from tests import factories
 
@@ -283,3 +284,18 @@ def test_given_a_rating_outside_1_to_5_when_reviewing_then_422(gpu, h100, rating
     response = post(gpu, f"/v1/gpus/{h100.id}/reviews", key, {"rating": rating})
     assert (response.status_code, response.json()["code"]) == (422, "validation_error")
     assert "rating" in response.json()["detail"]
+
+
+def test_given_a_hold_whose_booking_was_never_recorded_when_the_settler_runs_then_it_is_released_once(gpu, h100, now):
+    client, key = factories.funded_client("100")
+    kept = booked(gpu, h100, key, hours="1")  # recorded: its hold stays
+    hold_place(owner_id=client.id, key=f"booking:{uuid.uuid4()}", amount=Decimal("20"))  # died before the booking
+    young = f"booking:{uuid.uuid4()}"
+    Hold.objects.filter(key__startswith="booking:").update(created_at=now - timedelta(minutes=10))
+    hold_place(owner_id=client.id, key=young, amount=Decimal("5"))  # another booking being written right now
+
+    assert [settle_bookings(), settle_bookings()] == [0, 0]
+
+    assert balances(client.id) == {"balance": "100.00000000", "held": "41.00000000", "available": "59.00000000"}
+    assert gpu.get(f"/v1/bookings/{kept['booking_id']}", headers=auth(key)).json()["status"] == "ACTIVE"
+    assert Hold.objects.get(key=young).status == "HELD"
