@@ -7,7 +7,7 @@ from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
-from apps.hermes.models import Agent, EdgeDeployment, Workflow
+from apps.hermes.models import STEP_LIVE, Agent, EdgeDeployment, StepState, Workflow
 
 
 def reliability(completed: int, failed: int) -> float:
@@ -54,8 +54,16 @@ def workflow_get_for(principal: PrincipalView, workflow_id: UUID) -> Workflow:
     return workflow
 
 
+def _live_states(steps) -> dict:
+    """The current state of the live steps' jobs (a step's stored state catches up at the next advance)."""
+    live = [s.job_id for s in steps if s.state in STEP_LIVE and s.job_id]
+    mapped = {"PENDING": StepState.QUEUED, "EXPIRED": StepState.FAILED}
+    return {job_id: mapped.get(info.state, info.state) for job_id, info in ai.jobs_info(live).items()} if live else {}
+
+
 def workflow_view(workflow: Workflow) -> dict:
     steps = list(workflow.steps.order_by("position"))
+    live = _live_states(steps)
     return {
         "workflow_id": workflow.id,
         "kind": workflow.kind,
@@ -71,7 +79,7 @@ def workflow_view(workflow: Workflow) -> dict:
                 "id": s.step_id,
                 "type": s.type,
                 "job_id": s.job_id,
-                "state": s.state,
+                "state": live.get(s.job_id, s.state),
                 "depends_on": s.depends_on,
                 "max_price": money_str(s.max_price),
                 "agent_id": s.agent_id,
