@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from aitbc_cli.db import db
 from aitbc_cli.django_env import first_line
 from aitbc_cli.explorer import explorer
+from aitbc_cli.hermes import hermes
 from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
 from aitbc_cli.market import market
@@ -15,6 +16,7 @@ from aitbc_cli.miner import miner
 from aitbc_cli.processes import beat, flower, serve, up, worker
 from aitbc_cli.trade import trade
 from aitbc_cli.wallet import wallet
+from aitbc_cli.workflow import workflow
 
 
 @click.group()
@@ -36,6 +38,8 @@ cli.add_command(wallet)
 cli.add_command(explorer)
 cli.add_command(trade)
 cli.add_command(market)
+cli.add_command(hermes)
+cli.add_command(workflow)
 
 
 def main():

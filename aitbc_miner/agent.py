@@ -13,6 +13,7 @@ import httpx
 
 from aitbc_client.http import Api, ApiError
 from aitbc_miner import gpus
+from aitbc_miner.edge import edge_replicas_install_quietly
 from aitbc_miner.runners import Device, runners
 
 log = logging.getLogger("aitbc.miner")
@@ -48,6 +49,7 @@ class MinerAgent:
         self.host = gpus.detect(nvml)
         self.miner_id: str | None = None
         self.queue_name: str | None = None
+        self.registered_runners: set[str] = set()
         self.heartbeat_interval = 10.0
         self._running: set[str] = set()
         self._lock = threading.Lock()
@@ -76,6 +78,7 @@ class MinerAgent:
         }
         registered = self.api.post("gpu", "/v1/miners/register", json=body).json()
         self.miner_id, self.queue_name = registered["miner_id"], registered["queue"]
+        self.registered_runners = set(body["capabilities"]["runners"])
         self.heartbeat_interval = float(registered["heartbeat_interval_s"])
         return registered
 
@@ -101,6 +104,7 @@ class MinerAgent:
                     self.heartbeat()
                 except (ApiError, httpx.HTTPError) as exc:
                     log.warning("heartbeat failed: %s", exc)
+                edge_replicas_install_quietly(self)
 
         thread = threading.Thread(target=beat, name="aitbc-heartbeat", daemon=True)
         thread.start()

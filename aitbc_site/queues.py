@@ -30,4 +30,5 @@ TASK_ROUTES = {
     "gpu.prune_samples": {"queue": Queue.CONTROL.value},
     "trading.*": {"queue": Queue.SETTLEMENT.value},
     "monitoring.*": {"queue": Queue.CONTROL.value},
+    "hermes.*": {"queue": Queue.CONTROL.value},
 }

@@ -17,5 +17,7 @@ BEAT_SCHEDULE = dict(
         every(2, "trading.seal_block", Queue.SEALING),
         every(5, "ai.sweep_jobs", Queue.CONTROL),
         every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
+        every(2, "hermes.advance_workflows", Queue.CONTROL),
+        every(10, "hermes.coordinate_edge", Queue.CONTROL),
     ]
 )

@@ -120,3 +120,59 @@ def gpu_booking_open(
         starts_at=starts_at,
     )
     return booking.id
+
+
+def miners_by_id(miner_ids) -> dict:
+    """{miner_id: MinerView} for the miners that exist among `miner_ids`, each with whether it is online."""
+    from apps.gpu.models import Miner
+
+    return {m.id: MinerView.from_model(m, online=miner_is_online(m)) for m in Miner.objects.filter(id__in=miner_ids)}
+
+
+EDGE_TELEMETRY_WINDOW = timedelta(hours=1)
+
+
+def edge_hosts() -> list[dict]:
+    """Every online miner's GPUs with the edge GPU profile each matches (None when none does) and its telemetry
+    over the last hour: {"miner": MinerView, "inflight", "gpus": [{"gpu_id", "model", "memory_mb", "profile":
+    {"model", "category", "memory_mb", "tdp_w", "fp16_tflops", "int8_tops"} | None, "samples",
+    "mean_utilization_gpu", "peak_temperature_c"}]}."""
+    from django.db.models import Avg, Count, Max, Q
+
+    from apps.gpu.edge import profile_for
+    from apps.gpu.models import Gpu, GpuStatus, Miner, MinerStatus
+
+    since = timezone.now() - EDGE_TELEMETRY_WINDOW
+    recent = Q(samples__created_at__gte=since)
+    miners = Miner.objects.filter(status=MinerStatus.ONLINE, last_heartbeat_at__gte=online_since())
+    gpus = (
+        Gpu.objects.filter(miner__in=miners)
+        .exclude(status=GpuStatus.OFFLINE)
+        .annotate(
+            n=Count("samples", filter=recent),
+            mean_util=Avg("samples__utilization_gpu", filter=recent),
+            peak_temp=Max("samples__temperature_c", filter=recent),
+        )
+    )
+    by_miner: dict = {}
+    for gpu in gpus:
+        profile = profile_for(gpu.model)
+        by_miner.setdefault(gpu.miner_id, []).append(
+            {
+                "gpu_id": gpu.id,
+                "model": gpu.model,
+                "memory_mb": gpu.memory_mb,
+                "profile": profile
+                and {
+                    f: getattr(profile, f)
+                    for f in ("model", "category", "memory_mb", "tdp_w", "fp16_tflops", "int8_tops")
+                },
+                "samples": gpu.n,
+                "mean_utilization_gpu": gpu.mean_util,
+                "peak_temperature_c": gpu.peak_temp,
+            }
+        )
+    return [
+        {"miner": MinerView.from_model(m, online=True), "inflight": m.inflight, "gpus": by_miner.get(m.id, [])}
+        for m in miners
+    ]

@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from apps.hermes.models import Agent, EdgeDeployment, EdgeReplica, Workflow, WorkflowStep
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows whose changes move money or that miners report: changed only through the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner_id", "miner_id", "unit_price", "region", "created_at")
+    search_fields = ("name", "owner_id", "miner_id")
+    readonly_fields = ("unit_price", "owner_id", "miner_id")
+
+
+class StepInline(admin.TabularInline):
+    model = WorkflowStep
+    fields = ("step_id", "type", "state", "job_id", "max_price", "depends_on", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "status", "client_id", "max_price", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    search_fields = ("id", "client_id")
+    inlines = [StepInline]
+
+
+class ReplicaInline(admin.TabularInline):
+    model = EdgeReplica
+    fields = ("miner_id", "gpu_model", "profile", "state", "reason", "runner_version", "reported_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(EdgeDeployment)
+class EdgeDeploymentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "runner", "replicas", "status", "owner_id", "created_at")
+    list_filter = ("status",)
+    search_fields = ("id", "runner", "owner_id")
+    inlines = [ReplicaInline]

@@ -1,0 +1,76 @@
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+SKILL = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+STEP_ID = r"^[A-Za-z0-9_\-]{1,64}$"
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class Constraints(Schema):
+    model_config = ConfigDict(extra="forbid")
+    gpu_model: str | None = Field(None, max_length=100)
+    min_vram_gb: float | None = Field(None, ge=0, le=4096)
+    cuda: str | None = Field(None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
+    models: list[str] = Field(default_factory=list, max_length=50)
+    region: str | None = Field(None, max_length=64)
+
+
+class StepIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=STEP_ID)
+    type: str = Field(max_length=64, description="the job type (for a collaboration: the skill)")
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description='{"$from": "STEP"} or {"$from": "STEP.key"} reads a dependency\'s result'
+    )
+    constraints: Constraints = Field(default_factory=Constraints)
+    max_price: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    ttl_seconds: int = Field(900, ge=1, le=10_000_000)
+    depends_on: list[str] = Field(default_factory=list, max_length=100)
+
+
+class StepOut(Schema):
+    id: str
+    type: str
+    job_id: UUID | None
+    state: str
+    depends_on: list[str]
+    max_price: str
+    agent_id: UUID | None
+    error: str | None
+    submitted_at: str | None
+    finished_at: str | None
+
+
+class WorkflowOut(Schema):
+    workflow_id: UUID
+    kind: str
+    name: str
+    status: str
+    max_price: str
+    error: str | None
+    plan: dict
+    created_at: str
+    finished_at: str | None
+    steps: list[StepOut]
+
+
+class WorkflowList(Schema):
+    items: list[WorkflowOut]
+    count: int
+
+
+class LocalIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    gpu_model: str = Field("", max_length=100)
+    region: str = Field("", max_length=64, description="where your own miner is registered (hybrid)")
+    queue_depth: int = Field(0, ge=0, le=1_000_000)
+    concurrency: int = Field(1, ge=1, le=1024)
+    unit_price: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=8, description="AIT per GPU-second")

@@ -1,0 +1,161 @@
+"""Advancing a workflow: follow the steps' jobs, fail the dependants of a failed step, submit every step whose
+dependencies all completed, and finish the workflow when every step is final.
+
+Safe to run any number of times, concurrently too: the workflow row is locked (others skip it), and a step's
+job is submitted under the step's unique Idempotency-Key, so a repeat returns the same job instead of a
+second one. Money is held only when a step's job is submitted; a step that never runs holds nothing.
+"""
+
+import copy
+import logging
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from aitbc_site.errors import ApiError
+from apps.ai import facade as ai
+from apps.hermes.models import STEP_FINAL, STEP_LIVE, StepState, Workflow, WorkflowStatus, WorkflowStep
+from apps.hermes.services.workflows import REF
+
+log = logging.getLogger(__name__)
+DB = "hermes"
+BATCH = 200
+JOB_TO_STEP = {"PENDING": StepState.QUEUED, "EXPIRED": StepState.FAILED}
+
+
+class UnresolvedReference(Exception):
+    pass
+
+
+def _resolve(value, results: dict):
+    if isinstance(value, dict):
+        if set(value) == {REF}:
+            step_id, _, path = value[REF].partition(".")
+            found = results[step_id]
+            for key in path.split(".") if path else ():
+                if isinstance(found, list) and key.isdigit() and int(key) < len(found):
+                    found = found[int(key)]
+                elif isinstance(found, dict) and key in found:
+                    found = found[key]
+                else:
+                    raise UnresolvedReference(f"{value[REF]!r}: the result of step {step_id} has no {key!r}")
+            return copy.deepcopy(found)
+        return {k: _resolve(v, results) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, results) for v in value]
+    return value
+
+
+def _steps_follow_jobs(steps: list[WorkflowStep], now) -> None:
+    live = {s.job_id: s for s in steps if s.state in STEP_LIVE and s.job_id}
+    for job_id, info in ai.jobs_info(live).items():
+        step = live[job_id]
+        state = JOB_TO_STEP.get(info.state, info.state)
+        if state == step.state:
+            continue
+        step.state = state
+        if state in STEP_FINAL:
+            step.finished_at = info.finished_at or now
+            if state != StepState.COMPLETED:
+                step.error = f"job {job_id} is {info.state}: " + str((info.error or {}).get("message", ""))[:400]
+        step.save()
+
+
+def _dependants_fail(steps: list[WorkflowStep], now) -> bool:
+    by_id = {s.step_id: s for s in steps}
+    changed = False
+    for step in steps:
+        if step.state != StepState.WAITING:
+            continue
+        broken = [d for d in step.depends_on if by_id[d].state in (StepState.FAILED, StepState.CANCELED)]
+        if broken:
+            step.state, step.finished_at = StepState.FAILED, now
+            step.error = f"not run: dependency {broken[0]} {by_id[broken[0]].state.lower()}"
+            step.save()
+            changed = True
+    return changed
+
+
+def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> None:
+    try:
+        payload = _resolve(step.payload, results)
+        info = ai.job_submit_for(
+            client_id=workflow.client_id,
+            type=step.type,
+            payload=payload,
+            constraints=step.constraints,
+            max_price=step.max_price,
+            ttl_seconds=step.ttl_seconds,
+            idempotency_key=step.submit_key,
+        )
+    except UnresolvedReference as exc:
+        step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc}"
+    except ApiError as exc:  # 402 short of funds, 422 a payload its dependency's result made invalid, ...
+        step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc.code}: {exc.detail}"[:500]
+    else:
+        step.job_id, step.submitted_at = info.job_id, now
+        step.state = JOB_TO_STEP.get(info.state, info.state)
+    step.save()
+
+
+def _ready_submit(workflow: Workflow, steps: list[WorkflowStep], now) -> bool:
+    by_id = {s.step_id: s for s in steps}
+    ready = [
+        s
+        for s in steps
+        if s.state == StepState.WAITING and all(by_id[d].state == StepState.COMPLETED for d in s.depends_on)
+    ]
+    if not ready:
+        return False
+    needed = {d for s in ready for d in s.depends_on}
+    infos = ai.jobs_info([by_id[d].job_id for d in needed])
+    results = {d: infos[by_id[d].job_id].result for d in needed}
+    for step in ready:
+        _step_submit(workflow, step, results, now)
+    return True
+
+
+def _finish_if_done(workflow: Workflow, steps: list[WorkflowStep], now) -> None:
+    if any(s.state not in STEP_FINAL for s in steps):
+        return
+    failed = [s for s in steps if s.state != StepState.COMPLETED]
+    workflow.status = WorkflowStatus.FAILED if failed else WorkflowStatus.COMPLETED
+    workflow.error = f"step {failed[0].step_id}: {failed[0].error}"[:500] if failed else ""
+    workflow.finished_at = now
+    workflow.save()
+
+
+def workflow_advance(workflow_id: UUID) -> str | None:
+    """One pass over a running workflow; returns its status (None when another pass holds it or it is over)."""
+    now = timezone.now()
+    with transaction.atomic(using=DB):
+        workflow = (
+            Workflow.objects.select_for_update(skip_locked=True)
+            .filter(id=workflow_id, status=WorkflowStatus.RUNNING)
+            .first()
+        )
+        if workflow is None:
+            return None
+        steps = list(workflow.steps.order_by("position"))
+        _steps_follow_jobs(steps, now)
+        while _dependants_fail(steps, now) or _ready_submit(workflow, steps, now):
+            pass
+        _finish_if_done(workflow, steps, now)
+        if workflow.status == WorkflowStatus.RUNNING:
+            Workflow.objects.filter(id=workflow.id).update(updated_at=now)
+    return workflow.status
+
+
+def workflows_advance() -> dict:
+    """The periodic pass: every running workflow, least recently advanced first."""
+    ids = Workflow.objects.filter(status=WorkflowStatus.RUNNING).order_by("updated_at").values_list("id", flat=True)
+    outcome: dict[str, int] = {}
+    for workflow_id in list(ids[:BATCH]):
+        try:
+            status = workflow_advance(workflow_id)
+        except Exception:  # one broken workflow must not stop the others; it is tried again next pass
+            log.exception("advancing workflow %s failed", workflow_id)
+            status = "error"
+        outcome[str(status)] = outcome.get(str(status), 0) + 1
+    return outcome

@@ -1,0 +1,163 @@
+"""Agents (owned, validated, isolated) and skill routing (order by price, reliability and load; explained)."""
+
+import pytest
+
+from apps.ai.services.claim import job_claim
+from apps.gpu.models import Miner
+from tests import factories
+from tests.hermes.helpers import auth, history, post
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def hermes(service_client):
+    return service_client("hermes")
+
+
+def operator_with_miner(**miner_kwargs):
+    """A miner key and its registered miner."""
+    miner = factories.miner(**miner_kwargs)
+    from apps.accounts.services import api_key_rotate
+
+    return miner, api_key_rotate(principal_id=miner.principal_id).key
+
+
+def agent(hermes, key, miner, name, unit_price, skills=("matmul",), region="eu"):
+    body = {"name": name, "skills": list(skills), "unit_price": unit_price, "region": region, "miner_id": str(miner.id)}
+    response = post(hermes, "/v1/agents", key, body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_an_operator_creates_lists_updates_and_deletes_its_agent(hermes):
+    miner, key = operator_with_miner()
+    created = agent(hermes, key, miner, "fast-matmul", "0.02", skills=("matmul", "echo"))
+    assert created["skills"] == ["echo", "matmul"]
+    assert created["reliability"] == 0.5  # no history: the rule of succession starts at 1/2
+
+    listed = hermes.get("/v1/agents?skill=echo", headers=auth(key)).json()
+    assert [a["agent_id"] for a in listed["items"]] == [created["agent_id"]]
+    changed = hermes.patch(
+        f"/v1/agents/{created['agent_id']}", {"unit_price": "0.03"}, content_type="application/json", headers=auth(key)
+    )
+    assert changed.json()["unit_price"] == "0.03000000"
+    assert hermes.delete(f"/v1/agents/{created['agent_id']}", headers=auth(key)).status_code == 204
+    assert hermes.get(f"/v1/agents/{created['agent_id']}", headers=auth(key)).status_code == 404
+
+
+def test_an_agent_on_a_miner_the_caller_does_not_run_is_refused_and_nothing_is_stored(hermes):
+    _, key = operator_with_miner()
+    someone_elses = factories.miner()
+    body = {"name": "stolen", "skills": ["echo"], "unit_price": "0.01", "miner_id": str(someone_elses.id)}
+    response = post(hermes, "/v1/agents", key, body)
+    assert response.status_code == 422
+    assert "not a miner this key runs" in response.json()["detail"]
+    assert hermes.get("/v1/agents", headers=auth(key)).json()["count"] == 0
+
+
+def test_another_principals_agent_is_404_and_a_client_key_is_403(hermes):
+    miner, key = operator_with_miner()
+    created = agent(hermes, key, miner, "mine", "0.01")
+    _, other_key = operator_with_miner()
+    assert hermes.get(f"/v1/agents/{created['agent_id']}", headers=auth(other_key)).status_code == 404
+    assert hermes.delete(f"/v1/agents/{created['agent_id']}", headers=auth(other_key)).status_code == 404
+    _, client_key = factories.principal("client")
+    assert hermes.get("/v1/agents", headers=auth(client_key)).status_code == 403
+
+
+def test_the_agents_reliability_is_its_miners_completed_and_failed_jobs(hermes):
+    miner, key = operator_with_miner()
+    history(miner, completed=3, failed=1)
+    created = agent(hermes, key, miner, "tried", "0.01")
+    assert (created["jobs_completed"], created["jobs_failed"]) == (3, 1)
+    assert created["reliability"] == pytest.approx(4 / 6)
+
+
+@pytest.fixture
+def three_agents(hermes):
+    """cheap but unreliable (1 of 4 runs completed), reliable at twice the price, and expensive."""
+    cheap, cheap_key = operator_with_miner(unit_price="0.01")
+    history(cheap, completed=1, failed=3)
+    reliable, reliable_key = operator_with_miner(unit_price="0.01")
+    history(reliable, completed=4)
+    dear, dear_key = operator_with_miner(unit_price="0.01")
+    history(dear, completed=4)
+    return {
+        "cheap": agent(hermes, cheap_key, cheap, "cheap", "0.01"),
+        "reliable": agent(hermes, reliable_key, reliable, "reliable", "0.02"),
+        "dear": agent(hermes, dear_key, dear, "dear", "0.05"),
+        "reliable_miner": reliable,
+    }
+
+
+def test_routing_picks_the_cheapest_reliable_agent_and_explains_every_score(hermes, three_agents):
+    _, client_key = factories.principal("client")
+    response = post(hermes, "/v1/skills/route", client_key, {"skill": "matmul"})
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert [answer["name"], *(a["name"] for a in answer["alternatives"])] == ["reliable", "cheap", "dear"]
+    assert answer["agent_id"] == three_agents["reliable"]["agent_id"]
+    reliability = answer["components"]["reliability"]
+    assert (reliability["completed"], reliability["failed"], reliability["value"]) == (4, 0, pytest.approx(5 / 6))
+    assert answer["components"]["price"]["effective_price"] == "0.02400000"  # 0.02 / (5/6)
+    cheap = answer["alternatives"][0]
+    assert cheap["components"]["price"]["effective_price"] == "0.03000000"  # 0.01 / (2/6)
+    assert "1 completed, 3 failed" in cheap["explanation"]
+    assert answer["score"] > cheap["score"] > answer["alternatives"][1]["score"]
+
+
+def test_a_busy_agent_loses_to_an_idle_one_on_load(hermes, three_agents):
+    client, client_key = factories.funded_client("100")
+    reliable = three_agents["reliable_miner"]
+    for _ in range(reliable.concurrency):  # every slot of the reliable agent's miner runs a job
+        factories.job(client)
+        assert job_claim(miner=reliable) is not None
+    answer = post(hermes, "/v1/skills/route", client_key, {"skill": "matmul"}).json()
+    assert answer["name"] == "cheap"
+    busy = next(a for a in answer["alternatives"] if a["name"] == "reliable")
+    slots = reliable.concurrency
+    assert busy["components"]["load"] == {"inflight": slots, "concurrency": slots, "value": 0.0}
+
+
+def test_no_agent_with_the_skill_is_404_with_the_reason(hermes, three_agents):
+    _, client_key = factories.principal("client")
+    response = post(hermes, "/v1/skills/route", client_key, {"skill": "inference"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no agent offers the skill 'inference'", "code": "no_agent_for_skill"}
+
+
+def test_agents_that_do_not_qualify_are_404_naming_each_reason(hermes, three_agents):
+    Miner.objects.filter(id=three_agents["reliable_miner"].id).update(status="OFFLINE")
+    _, client_key = factories.principal("client")
+    response = post(hermes, "/v1/skills/route", client_key, {"skill": "matmul", "max_price": "0.005"})
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "3 agent(s) offer 'matmul' but none qualifies" in detail
+    assert "reliable: its miner is offline" in detail
+    assert "cheap: unit_price 0.01000000 is above max_price 0.00500000" in detail
+
+
+def test_region_and_price_filters_leave_the_excluded_agents_named(hermes, three_agents):
+    _, client_key = factories.principal("client")
+    answer = post(hermes, "/v1/skills/route", client_key, {"skill": "matmul", "max_price": "0.03"}).json()
+    assert answer["name"] == "reliable"
+    assert [e["name"] for e in answer["excluded"]] == ["dear"]
+
+
+def test_the_ecosystem_lists_each_skill_with_its_agents_and_prices(hermes, three_agents):
+    _, client_key = factories.principal("client")
+    rows = hermes.get("/v1/ecosystem/skills", headers=auth(client_key)).json()["items"]
+    assert rows == [
+        {
+            "skill": "matmul",
+            "agents": 3,
+            "agents_online": 3,
+            "min_unit_price": "0.01000000",
+            "median_unit_price": "0.02000000",
+            "jobs_completed": 9,
+            "jobs_failed": 3,
+            "reliability": pytest.approx(10 / 14),
+            "regions": ["eu"],
+        }
+    ]

@@ -1,0 +1,189 @@
+"""Edge deployments (placement by edge profile and telemetry, replica reports, coordination), offloading
+decisions from job history, hybrid execution and collaborations planned over workflows."""
+
+from decimal import Decimal
+
+import pytest
+
+from apps.accounts.services import api_key_rotate
+from apps.gpu.models import Miner
+from apps.hermes.models import EdgeDeployment
+from apps.hermes.services.edge import deployments_coordinate
+from tests import factories
+from tests.hermes.helpers import auth, history, post
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+ORIN = {"name": "NVIDIA Jetson AGX Orin", "uuid": "GPU-orin-1", "memory_mb": 62841}
+RTX = {"name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-4090-1", "memory_mb": 24564}
+
+
+@pytest.fixture
+def hermes(service_client):
+    return service_client("hermes")
+
+
+def keyed_miner(**kwargs):
+    miner = factories.miner(**kwargs)
+    return miner, api_key_rotate(principal_id=miner.principal_id).key
+
+
+def deploy(hermes, key, body):
+    return post(hermes, "/v1/edge/deployments", key, body)
+
+
+def test_a_deployment_is_placed_on_edge_miners_and_each_replica_reports_its_state(hermes):
+    orin, orin_key = keyed_miner(gpus=(ORIN,))
+    rtx, rtx_key = keyed_miner(gpus=(RTX,), runners=("echo",))
+    factories.miner()  # an H100: a datacenter GPU, not edge
+    _, client_key = factories.principal("client")
+
+    response = deploy(hermes, client_key, {"runner": "matmul", "replicas": 2})
+    assert response.status_code == 201, response.content
+    deployment = response.json()
+    replicas = {r["miner_id"]: r for r in deployment["replica_states"]}
+    assert set(replicas) == {str(orin.id), str(rtx.id)}
+    assert deployment["status"] == "PENDING"
+    assert "lists runner 'matmul'" in replicas[str(orin.id)]["choice"]["explanation"]
+    assert replicas[str(orin.id)]["profile"] == "Jetson AGX Orin"
+
+    pending = hermes.get("/v1/edge/replicas?state=PENDING", headers=auth(orin_key)).json()["items"]
+    assert [(p["runner"], p["state"]) for p in pending] == [("matmul", "PENDING")]
+    installed = post(hermes, f"/v1/edge/replicas/{pending[0]['replica_id']}/report", orin_key,
+                     {"state": "INSTALLED", "runner_version": "built-in"})  # fmt: skip
+    assert installed.status_code == 200 and installed.json()["state"] == "INSTALLED"
+    # another miner cannot report this replica
+    assert post(hermes, f"/v1/edge/replicas/{pending[0]['replica_id']}/report", rtx_key,
+                {"state": "FAILED", "reason": "x"}).status_code == 404  # fmt: skip
+
+    rtx_replica = replicas[str(rtx.id)]["replica_id"]
+    failed = post(hermes, f"/v1/edge/replicas/{rtx_replica}/report", rtx_key,
+                  {"state": "FAILED", "reason": "no runner 'matmul' on this host"})  # fmt: skip
+    assert failed.json()["state"] == "FAILED"
+    view = hermes.get(f"/v1/edge/deployments/{deployment['deployment_id']}", headers=auth(client_key)).json()
+    assert view["status"] == "DEGRADED"  # no third edge miner to replace the failed replica on
+    assert "1 of 2 replicas live" in view["status_reason"]
+    states = {r["miner_id"]: (r["state"], r["reason"]) for r in view["replica_states"]}
+    assert states == {
+        str(orin.id): ("INSTALLED", None),
+        str(rtx.id): ("FAILED", "no runner 'matmul' on this host"),
+    }
+
+
+def test_too_few_edge_miners_is_422_naming_why_and_nothing_is_recorded(hermes):
+    keyed_miner(gpus=(ORIN,))
+    factories.miner()  # H100
+    _, client_key = factories.principal("client")
+    response = deploy(hermes, client_key, {"runner": "matmul", "replicas": 2})
+    assert response.status_code == 422
+    assert "2 asked for but 1 online edge miner(s) fit" in response.json()["detail"]
+    assert "a datacenter GPU, not edge/consumer" in response.json()["detail"]
+    assert EdgeDeployment.objects.count() == 0
+
+
+def test_coordination_replaces_a_replica_whose_miner_went_offline(hermes):
+    first, _ = keyed_miner(gpus=(ORIN,))
+    _, client_key = factories.principal("client")
+    deployment = deploy(hermes, client_key, {"runner": "echo", "replicas": 1}).json()
+    second, _ = keyed_miner(gpus=(RTX,))
+    Miner.objects.filter(id=first.id).update(status="OFFLINE")
+
+    assert deployments_coordinate() == {"lost": 1, "placed": 1, "retired": 0}
+    view = hermes.get(f"/v1/edge/deployments/{deployment['deployment_id']}", headers=auth(client_key)).json()
+    assert [(r["miner_id"], r["state"]) for r in view["replica_states"]] == [
+        (str(first.id), "LOST"),
+        (str(second.id), "PENDING"),
+    ]
+
+
+def test_scaling_down_retires_replicas_and_another_client_sees_404(hermes):
+    keyed_miner(gpus=(ORIN,))
+    keyed_miner(gpus=(RTX,))
+    _, client_key = factories.principal("client")
+    deployment = deploy(hermes, client_key, {"runner": "echo", "replicas": 2}).json()
+    path = f"/v1/edge/deployments/{deployment['deployment_id']}"
+    scaled = post(hermes, f"{path}/scale", client_key, {"replicas": 1}).json()
+    assert sorted(r["state"] for r in scaled["replica_states"]) == ["PENDING", "RETIRED"]
+    _, other = factories.principal("client")
+    assert hermes.get(path, headers=auth(other)).status_code == 404
+    assert hermes.delete(path, headers=auth(other)).status_code == 404
+
+
+def offload(hermes, key, **local):
+    body = {"type": "sleep", "payload": {"seconds": 2}, "max_price": "5", "local": local}
+    response = post(hermes, "/v1/offload/decide", key, body)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_with_no_history_offloading_says_so_and_derives_from_the_queue_and_offer_prices(hermes):
+    factories.miner(unit_price="0.5")
+    _, key = factories.principal("client")
+    answer = offload(hermes, key, gpu_model="RTX 4090", queue_depth=3)
+    assert answer["history"] == {"completed_jobs": 0, "type": "sleep", "note": "no completed sleep job recorded yet"}
+    market, local = answer["marketplace"], answer["local"]
+    assert market["run_s"] == 2 and "runner's own estimate" in market["run_basis"]
+    assert market["cost"] == "1.00000000"  # 0.5 AIT per GPU-second x 2 s
+    assert market["wait_s"] == 0 and market["wait_basis"].startswith("no history: 0 queued ahead")
+    assert local["wait_s"] == 6  # 3 queued x 2 s
+    assert answer["decision"] == "marketplace"  # done in 2 s against 8 s
+
+
+def test_offloading_uses_recorded_history_and_prefers_the_cheaper_when_asked(hermes):
+    miner = factories.miner(unit_price="0.5")
+    history(miner, completed=3, job_type="sleep", gpu_seconds=0)
+    _, key = factories.principal("client")
+    answer = offload(hermes, key, queue_depth=1, unit_price="0")
+    assert answer["history"] == {"completed_jobs": 3, "type": "sleep"}
+    assert "median of 3 completed jobs" in answer["marketplace"]["run_basis"]
+    assert "median queue wait of 3 jobs" in answer["marketplace"]["wait_basis"]
+    cheap = post(hermes, "/v1/offload/decide", key,
+                 {"type": "sleep", "payload": {"seconds": 2}, "max_price": "5", "prefer": "cost",
+                  "local": {"unit_price": "0"}}).json()  # fmt: skip
+    assert cheap["decision"] == "local"
+    assert Decimal(cheap["local"]["cost"]) == 0
+
+
+def test_with_no_fitting_miner_online_the_job_stays_local_and_says_why(hermes):
+    _, key = factories.principal("client")
+    answer = offload(hermes, key)
+    assert answer["decision"] == "local"
+    assert answer["marketplace"] == {
+        "available": False,
+        "reason": "no online miner fits its type, constraints and max_price",
+        "queued_now": 0,
+        "miners_fitting": 0,
+    }
+
+
+def test_a_hybrid_execution_places_each_step_and_pins_local_steps_to_the_callers_miner(hermes):
+    factories.miner(unit_price="0.5", region="eu")
+    _, key = factories.funded_client("100")
+    body = {
+        "steps": [{"id": "prep", "type": "sleep", "payload": {"seconds": 1}, "max_price": "5"}],
+        "local": {"region": "home", "gpu_model": "RTX 4090", "queue_depth": 0, "unit_price": "0"},
+        "prefer": "cost",
+    }
+    response = post(hermes, "/v1/hybrid/executions", key, body)
+    assert response.status_code == 201, response.content
+    view = response.json()
+    assert view["kind"] == "hybrid"
+    assert view["plan"]["prep"]["placement"] == "local"
+    from apps.hermes.models import WorkflowStep
+
+    constraints = WorkflowStep.objects.get(workflow_id=view["workflow_id"]).constraints
+    assert (constraints["region"], constraints["gpu_model"]) == ("home", "RTX 4090")
+
+
+def test_a_collaboration_routes_each_step_to_an_agent_and_records_it(hermes):
+    miner, miner_key = keyed_miner(unit_price="0.01", region="eu")
+    agent = post(hermes, "/v1/agents", miner_key, {"name": "echoer", "skills": ["echo"], "unit_price": "0.01",
+                                                   "region": "eu", "miner_id": str(miner.id)}).json()  # fmt: skip
+    _, key = factories.funded_client("100")
+    body = {"steps": [{"id": "say", "type": "echo", "payload": {"hi": 1}, "max_price": "5"}]}
+    view = post(hermes, "/v1/collaborations", key, body).json()
+    assert view["kind"] == "collaboration"
+    assert view["steps"][0]["agent_id"] == agent["agent_id"]
+    assert view["plan"]["say"]["agent"] == "echoer"
+    missing = post(hermes, "/v1/collaborations", key, {"steps": [{"id": "x", "type": "matmul", "max_price": "5"}]})
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "no agent offers the skill 'matmul'"
