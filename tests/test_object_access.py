@@ -21,6 +21,7 @@ from apps.gpu.models import Gpu
 from tests import factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
+ORIN = {"name": "NVIDIA Jetson AGX Orin", "uuid": "GPU-orin-1", "memory_mb": 62841}  # an edge GPU
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ REQUEST = ("trading", "/v1/trading/requests/{request_id}")
 MATCH = ("trading", "/v1/trading/matches/{match_id}")
 AGREEMENT = ("trading", "/v1/trading/agreements/{agreement_id}")
 KEYS = ("ai", "/v1/principals/me/keys")
+AGENT = ("hermes", "/v1/agents/{agent_id}")
+WORKFLOW = ("hermes", "/v1/workflows/{workflow_id}")
+DEPLOYMENT = ("hermes", "/v1/edge/deployments/{deployment_id}")
+REPLICAS = ("hermes", "/v1/edge/replicas")
+REPORT = {"state": "FAILED", "reason": "not mine"}
 SETTLE = {"amount": "1"}
 RESULT = {"result": {"ok": True}, "metrics": {"gpu_seconds": 1}}
 COUNTER = {"price": "9"}
@@ -84,6 +90,20 @@ OWNED = [
     Owned("trading", "GET", "/v1/trading/agreements/{agreement_id}", "client", None, AGREEMENT),
     Owned("trading", "POST", "/v1/trading/agreements/{agreement_id}/settlements", "client", None, AGREEMENT, SETTLE),
     Owned("trading", "POST", "/v1/trading/agreements/{agreement_id}/cancel", "client", None, AGREEMENT),
+    Owned("hermes", "GET", "/v1/agents/{agent_id}", "miner", "client", AGENT),
+    Owned("hermes", "PATCH", "/v1/agents/{agent_id}", "miner", "client", AGENT, {"unit_price": "0.5"}),
+    Owned("hermes", "DELETE", "/v1/agents/{agent_id}", "miner", "client", AGENT),
+    Owned("hermes", "GET", "/v1/workflows/{workflow_id}", "client", "miner", WORKFLOW),
+    Owned("hermes", "POST", "/v1/workflows/{workflow_id}/cancel", "client", "miner", WORKFLOW),
+    Owned("hermes", "GET", "/v1/hybrid/executions/{workflow_id}", "client", "miner", WORKFLOW),
+    Owned("hermes", "GET", "/v1/collaborations/{workflow_id}", "client", "miner", WORKFLOW),
+    Owned("hermes", "GET", "/v1/edge/deployments/{deployment_id}", "client", "miner", DEPLOYMENT),
+    Owned("hermes", "DELETE", "/v1/edge/deployments/{deployment_id}", "client", "miner", DEPLOYMENT),
+    Owned(
+        "hermes", "POST", "/v1/edge/deployments/{deployment_id}/scale", "client", "miner", DEPLOYMENT, {"replicas": 2}
+    ),
+    Owned("hermes", "POST", "/v1/edge/deployments/{deployment_id}/coordinate", "client", "miner", DEPLOYMENT),
+    Owned("hermes", "POST", "/v1/edge/replicas/{replica_id}/report", "miner", "client", REPLICAS, REPORT),
     Owned("ai", "GET", "/v1/jobs/{job_id}", "client", "miner", JOB),
     Owned("ai", "GET", "/v1/jobs/{job_id}/result", "client", "miner", JOB),
     Owned("ai", "POST", "/v1/jobs/{job_id}/cancel", "client", "miner", JOB),
@@ -115,9 +135,9 @@ def _json(body: dict) -> bytes:
     return json.dumps(body).encode()
 
 
-def _miner(settings):
+def _miner(settings, gpus=(factories.H100, ORIN)):
     principal, key = factories.principal("miner")
-    miner = factories.miner(who=principal, unit_price="0.001")
+    miner = factories.miner(who=principal, unit_price="0.001", gpus=gpus)
     return miner, Caller(settings, key)
 
 
@@ -143,13 +163,13 @@ def maker(name):
 
 
 @maker("key_id")
-def _key(settings, owner):
+def _key(settings, owner, case):
     return {"key_id": owner.ok("ai", "POST", "/v1/principals/me/keys", {"name": "second"})["key_id"]}
 
 
 @maker("job_id")
-def _job(settings, owner, owner_role):
-    if owner_role == "client":
+def _job(settings, owner, case):
+    if case.owner == "client":
         return {"job_id": owner.ok("ai", "POST", "/v1/jobs", {"type": "echo", "max_price": "2"})["job_id"]}
     client, _ = factories.funded_client("10")
     job = factories.job(client)
@@ -159,46 +179,76 @@ def _job(settings, owner, owner_role):
 
 
 @maker("miner_id")
-def _miner_id(settings, owner):
+def _miner_id(settings, owner, case):
     return {"miner_id": owner.miner.id}
 
 
 @maker("booking_id")
-def _booking(settings, owner):
+def _booking(settings, owner, case):
     miner, _ = _miner(settings)
     gpu = Gpu.objects.filter(miner_id=miner.id).first()
     return {"booking_id": owner.ok("gpu", "POST", f"/v1/gpus/{gpu.id}/book", {"hours": "1"})["booking_id"]}
 
 
 @maker("offer_id")
-def _offer(settings, owner):
+def _offer(settings, owner, case):
     body = {"gpu_model": "H100", "gpu_memory_gb": 80, "gpu_count": 1, "region": "eu", "price_per_hour": "3",
             "hours": "10"}  # fmt: skip
     return {"offer_id": owner.ok("marketplace", "POST", "/v1/offers", body)["offer_id"]}
 
 
 @maker("bid_id")
-def _bid(settings, owner):
+def _bid(settings, owner, case):
     body = {"gpu_model": "A100", "min_gpu_memory_gb": 40, "gpu_count": 1, "max_price_per_hour": "1", "hours": "2"}
     return {"bid_id": owner.ok("marketplace", "POST", "/v1/bids", body)["bid_id"]}
 
 
 @maker("request_id")
-def _request(settings, owner):
+def _request(settings, owner, case):
     request_id, _ = _request_match(settings, owner)
     return {"request_id": request_id}
 
 
 @maker("match_id")
-def _match(settings, owner):
+def _match(settings, owner, case):
     request_id, match_id = _request_match(settings, owner)
     return {"request_id": request_id, "match_id": match_id}
 
 
 @maker("agreement_id")
-def _agreement(settings, owner):
+def _agreement(settings, owner, case):
     _, match_id = _request_match(settings, owner)
     return {"agreement_id": owner.ok("trading", "POST", f"/v1/trading/matches/{match_id}/accept")["agreement_id"]}
+
+
+@maker("agent_id")
+def _agent(settings, owner, case):
+    body = {"name": "a", "skills": ["echo"], "unit_price": "0.01", "region": "eu", "miner_id": str(owner.miner.id)}
+    return {"agent_id": owner.ok("hermes", "POST", "/v1/agents", body)["agent_id"]}
+
+
+@maker("workflow_id")
+def _workflow(settings, owner, case):
+    body = {"steps": [{"id": "a", "type": "echo", "payload": {}, "max_price": "1"}]}
+    if "collaborations" in case.path:
+        _agent(settings, _principal(settings, "miner"), case)
+    if "hybrid" in case.path:
+        body["local"] = {"region": "home", "gpu_model": "RTX 4090", "queue_depth": 0, "unit_price": "0"}
+    return {"workflow_id": owner.ok("hermes", "POST", case.path.split("/{")[0], body)["workflow_id"]}
+
+
+@maker("deployment_id")
+def _deployment(settings, owner, case):
+    _miner(settings, gpus=(ORIN,))
+    body = {"runner": "echo", "replicas": 1}
+    return {"deployment_id": owner.ok("hermes", "POST", "/v1/edge/deployments", body)["deployment_id"]}
+
+
+@maker("replica_id")
+def _replica(settings, owner, case):
+    deployer = _principal(settings, "client")
+    deployer.ok("hermes", "POST", "/v1/edge/deployments", {"runner": "echo", "replicas": 1})
+    return {"replica_id": owner.ok("hermes", "GET", "/v1/edge/replicas")["items"][0]["replica_id"]}
 
 
 def _principal(settings, role):
@@ -211,8 +261,7 @@ def _principal(settings, role):
 
 def _make(settings, case: Owned, owner) -> dict:
     name = next(n for n in MAKERS if "{" + n + "}" in case.path)
-    fn = MAKERS[name]
-    return fn(settings, owner, case.owner) if name == "job_id" else fn(settings, owner)
+    return MAKERS[name](settings, owner, case)
 
 
 def _read(owner, case: Owned, params: dict):
@@ -289,6 +338,9 @@ SERVER_OWNED_FIELDS = {"state", "status", "balance", "miner_id", "principal_id",
                        "provider_id", "client_id", "fee", "receipt_id", "attempts", "score", "reputation"}  # fmt: skip
 SETTABLE_BY_DESIGN = {
     ("trading", "POST", "/v1/ledger/credits", "principal_id"): "an admin credits a named principal from the treasury",
+    ("hermes", "POST", "/v1/edge/replicas/{replica_id}/report", "state"): "a miner reports its own replica's state",
+    ("hermes", "POST", "/v1/agents", "miner_id"): "an operator names one of its own miners (422 otherwise)",
+    ("hermes", "PATCH", "/v1/agents/{agent_id}", "miner_id"): "an operator names one of its own miners (422 otherwise)",
 }
 
 
