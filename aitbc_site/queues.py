@@ -30,4 +30,6 @@ TASK_ROUTES = {
     "gpu.prune_samples": {"queue": Queue.CONTROL.value},
     "trading.*": {"queue": Queue.SETTLEMENT.value},
     "monitoring.*": {"queue": Queue.CONTROL.value},
+    "governance.sweep_fees": {"queue": Queue.SETTLEMENT.value},
+    "governance.*": {"queue": Queue.CONTROL.value},
 }

@@ -17,5 +17,8 @@ BEAT_SCHEDULE = dict(
         every(2, "trading.seal_block", Queue.SEALING),
         every(5, "ai.sweep_jobs", Queue.CONTROL),
         every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
+        every(5, "governance.close_votes", Queue.CONTROL),
+        every(60, "governance.sweep_fees", Queue.SETTLEMENT, expires=50),
+        every(3600, "governance.generate_reports", Queue.CONTROL, expires=3000),
     ]
 )
