@@ -8,8 +8,8 @@ from django.utils import timezone
 from aitbc_site.errors import Invalid
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
-from apps.governance.lifecycle import status_at
-from apps.governance.models import Category, Period, Proposal, TransparencyReport
+from apps.governance.lifecycle import outcome
+from apps.governance.models import Category, Period, Proposal, Status, TransparencyReport
 from apps.governance.selectors import delegations_summary, votes_summary
 from apps.governance.treasury import flows
 
@@ -38,7 +38,9 @@ def period_bounds(period: str, day: date) -> tuple[datetime, datetime]:
 
 def report_data(start: datetime, end: datetime, now: datetime) -> dict:
     created = Proposal.objects.filter(created_at__gte=start, created_at__lt=end)
-    ended = Proposal.objects.filter(voting_ends_at__gte=start, voting_ends_at__lt=min(end, now))
+    ended = Proposal.objects.filter(voting_ends_at__gte=start, voting_ends_at__lt=min(end, now)).exclude(
+        status=Status.CANCELED
+    )
     executed = Proposal.objects.filter(executed_at__gte=start, executed_at__lt=end)
     return {
         "proposals_created": created.count(),
@@ -47,7 +49,7 @@ def report_data(start: datetime, end: datetime, now: datetime) -> dict:
             {
                 "proposal_id": str(p.id),
                 "title": p.title,
-                "outcome": status_at(p, now),
+                "outcome": outcome(p),
                 "for_votes": money_str(p.for_votes),
                 "against_votes": money_str(p.against_votes),
                 "abstain_votes": money_str(p.abstain_votes),
