@@ -66,45 +66,45 @@ class RoleIn(Schema):
 @router.get("/governance/profiles", auth=any_principal, response={200: dict, 422: Error})
 def profiles_list(request, role: Literal["member", "delegate", "council", "admin"] | None = None,
                   limit: int = LIMIT, offset: int = OFFSET):  # fmt: skip
-    """Governance profiles with their voting power now (a profile is made on a principal's first use)."""
+    """Governance profiles: roles, delegation, activity; voting power on your own (made on first use)."""
     profile_ensure(request.auth)
-    count, items = profile_list(role=role, limit=limit, offset=offset)
+    count, items = profile_list(viewer=request.auth, role=role, limit=limit, offset=offset)
     return {"items": items, "count": count}
 
 
 @router.post("/governance/profiles", auth=any_principal, response={200: dict})
 def profiles_join(request):
     """Your profile (made if you have none yet)."""
-    return profile_view(profile_ensure(request.auth))
+    return profile_view(profile_ensure(request.auth), request.auth)
 
 
 @router.get("/governance/profiles/me", auth=any_principal, response={200: dict})
 def profiles_me(request):
-    return profile_view(profile_ensure(request.auth))
+    return profile_view(profile_ensure(request.auth), request.auth)
 
 
 @router.get("/governance/profiles/{principal_id}", auth=any_principal, response={200: dict, 404: Error})
 def profiles_get(request, principal_id: UUID):
-    return profile_view(profile_by_principal(principal_id))
+    return profile_view(profile_by_principal(principal_id), request.auth)
 
 
 @router.put("/governance/profiles/{principal_id}/role", auth=admins, response={200: dict, 404: Error, 409: Error})
 def profiles_role(request, principal_id: UUID, body: RoleIn):
     """An admin seats a principal on the council (who may cancel proposals before their vote) or unseats it."""
-    return profile_view(profile_role_set(admin=request.auth, principal_id=principal_id, role=body.role))
+    return profile_view(profile_role_set(admin=request.auth, principal_id=principal_id, role=body.role), request.auth)
 
 
 @router.post("/governance/delegate", auth=any_principal, response={200: dict, 422: Error})
 @idempotent
 def delegate(request, body: DelegateIn):
     """From now on your balance counts as voting power of `to_principal_id` (snapshots taken after this)."""
-    return profile_view(delegate_set(principal=request.auth, to_principal_id=body.to_principal_id))
+    return profile_view(delegate_set(principal=request.auth, to_principal_id=body.to_principal_id), request.auth)
 
 
 @router.post("/governance/undelegate", auth=any_principal, response={200: dict, 409: Error})
 def undelegate(request):
     """Take your voting power back (for proposals made from now on)."""
-    return profile_view(delegation_end(principal=request.auth))
+    return profile_view(delegation_end(principal=request.auth), request.auth)
 
 
 @router.post("/governance/proposals", auth=any_principal, response={201: dict, 403: Error, 422: Error})

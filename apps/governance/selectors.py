@@ -86,26 +86,29 @@ def vote_list(proposal_id: UUID, *, limit=50, offset=0) -> tuple[int, list[dict]
     return votes.count(), [vote_view(v) for v in votes[offset : offset + limit]]
 
 
-def profile_view(profile: GovernanceProfile) -> dict:
-    power = power_breakdown(profile.principal_id, timezone.now())
+def profile_view(profile: GovernanceProfile, viewer) -> dict:
+    """Voting power is a balance: only its holder and admins see it (votes show what was cast)."""
+    power = None
+    if viewer.id == profile.principal_id or viewer.is_admin:
+        power = {k: money_str(v) for k, v in power_breakdown(profile.principal_id, timezone.now()).items()}
     return {
         "principal_id": profile.principal_id,
         "name": profile.name,
         "role": profile.role,
         "delegate_id": profile.delegate_id,
         "delegators": Delegation.objects.filter(delegate_id=profile.principal_id, ended_at=None).count(),
-        "voting_power": {k: money_str(v) for k, v in power.items()},
+        "voting_power": power,
         "votes_cast": Vote.objects.filter(voter_id=profile.principal_id).count(),
         "proposals_made": Proposal.objects.filter(proposer_id=profile.principal_id).count(),
         "created_at": iso(profile.created_at),
     }
 
 
-def profile_list(*, role=None, limit=50, offset=0) -> tuple[int, list[dict]]:
+def profile_list(*, viewer, role=None, limit=50, offset=0) -> tuple[int, list[dict]]:
     profiles = GovernanceProfile.objects.order_by("created_at")
     if role:
         profiles = profiles.filter(role=role)
-    return profiles.count(), [profile_view(p) for p in profiles[offset : offset + limit]]
+    return profiles.count(), [profile_view(p, viewer) for p in profiles[offset : offset + limit]]
 
 
 def profile_by_principal(principal_id: UUID) -> GovernanceProfile:

@@ -57,9 +57,9 @@ def run_action(who, action: str, params: dict):
     if action == "cancel":
         return proposal_view(proposal_cancel(principal=who, proposal_id=_proposal_id(params)))
     if action == "delegate":
-        return profile_view(delegate_set(principal=who, **_parsed(DelegateIn, params)))
+        return profile_view(delegate_set(principal=who, **_parsed(DelegateIn, params)), who)
     if action == "undelegate":
-        return profile_view(delegation_end(principal=who))
+        return profile_view(delegation_end(principal=who), who)
     if action == "show":
         return proposal_view(proposal_get(_proposal_id(params)))
     if action == "status":

@@ -116,7 +116,9 @@ def test_delegation_moves_power_and_makes_a_delegate(gov):
     assert (delegated.status_code, delegated.json()["delegate_id"]) == (200, str(b.id))
     b_view = gov("get", "/v1/governance/profiles/me", b_key).json()
     assert (b_view["role"], b_view["delegators"], b_view["voting_power"]["total"]) == ("delegate", 1, "300.00000000")
-    assert gov("get", f"/v1/governance/profiles/{a.id}", b_key).json()["voting_power"]["total"] == "0.00000000"
+    assert gov("get", "/v1/governance/profiles/me", a_key).json()["voting_power"]["total"] == "0.00000000"
+    seen_by_b = gov("get", f"/v1/governance/profiles/{a.id}", b_key).json()
+    assert (seen_by_b["delegate_id"], seen_by_b["voting_power"]) == (str(b.id), None)  # a balance is private
     selfish = gov("post", "/v1/governance/delegate", a_key, {"to_principal_id": str(a.id)})
     assert selfish.status_code == 422
     unknown = gov("post", "/v1/governance/delegate", a_key, {"to_principal_id": str(uuid.uuid4())})
