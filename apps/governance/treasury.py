@@ -54,12 +54,13 @@ def treasury_view() -> dict:
     """Balance, what passed votes have allocated but not paid, what is asked for in open votes, and flows."""
     balances = ledger.system_balances()
     allocated = _funding((Status.SUCCEEDED,))
+    paid = ledger.treasury_flows()["outflow"].get(ledger.FUNDING_KIND, ZERO)
     return {
         "balance": money_str(balances["treasury"]),
         "allocated": money_str(allocated),
         "available": money_str(balances["treasury"] - allocated),
         "requested": money_str(_funding((Status.PENDING, Status.ACTIVE))),
-        "paid_out": money_str(_funding((Status.EXECUTED,))),
+        "paid_out": money_str(paid),
         "fees_pending_sweep": money_str(balances["fees"]),
         **flows(),
         "currency": "AIT",
