@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from aitbc_cli.db import db
 from aitbc_cli.django_env import first_line
 from aitbc_cli.explorer import explorer
+from aitbc_cli.gov import gov
 from aitbc_cli.hermes import hermes
 from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
@@ -40,6 +41,7 @@ cli.add_command(trade)
 cli.add_command(market)
 cli.add_command(hermes)
 cli.add_command(workflow)
+cli.add_command(gov)
 
 
 def main():

@@ -31,4 +31,6 @@ TASK_ROUTES = {
     "trading.*": {"queue": Queue.SETTLEMENT.value},
     "monitoring.*": {"queue": Queue.CONTROL.value},
     "hermes.*": {"queue": Queue.CONTROL.value},
+    "governance.sweep_fees": {"queue": Queue.SETTLEMENT.value},
+    "governance.*": {"queue": Queue.CONTROL.value},
 }

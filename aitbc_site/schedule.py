@@ -19,5 +19,8 @@ BEAT_SCHEDULE = dict(
         every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
         every(2, "hermes.advance_workflows", Queue.CONTROL),
         every(10, "hermes.coordinate_edge", Queue.CONTROL),
+        every(5, "governance.close_votes", Queue.CONTROL),
+        every(60, "governance.sweep_fees", Queue.SETTLEMENT, expires=50),
+        every(3600, "governance.generate_reports", Queue.CONTROL, expires=3000),
     ]
 )

@@ -64,6 +64,14 @@ AITBC_SIGNING_KEY = env.str("AITBC_SIGNING_KEY", default="")  # base64 Ed25519 s
 AITBC_GENESIS_SUPPLY = env.str("AITBC_GENESIS_SUPPLY", default="1000000000")  # AIT, held by the treasury
 AITBC_MAX_PAYLOAD_BYTES = env.int("AITBC_MAX_PAYLOAD_BYTES", default=64 * 1024)  # a job's payload or result
 
+# Governance: each proposal copies these when it is made (voting starts after the delay, lasts the period,
+# then the timelock runs before execution); quorum and proposal threshold in AIT of voting power.
+AITBC_GOVERNANCE_VOTING_DELAY_S = env.int("AITBC_GOVERNANCE_VOTING_DELAY_S", default=86400)
+AITBC_GOVERNANCE_VOTING_PERIOD_S = env.int("AITBC_GOVERNANCE_VOTING_PERIOD_S", default=7 * 86400)
+AITBC_GOVERNANCE_TIMELOCK_S = env.int("AITBC_GOVERNANCE_TIMELOCK_S", default=2 * 86400)
+AITBC_GOVERNANCE_QUORUM = env.str("AITBC_GOVERNANCE_QUORUM", default="1000")
+AITBC_GOVERNANCE_PROPOSAL_THRESHOLD = env.str("AITBC_GOVERNANCE_PROPOSAL_THRESHOLD", default="100")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -7,8 +7,7 @@ made it.
 
 import time
 
-from aitbc_site.errors import Invalid
-from apps.governance.parameters import PARAMETERS
+from apps.governance.parameters import PARAMETERS, parameter_check
 
 CACHE_SECONDS = 1.0
 _cache: dict = {"values": None, "until": 0.0}
@@ -36,11 +35,8 @@ def parameter_get(name: str) -> int:
 def parameter_set(name: str, value: int) -> int:
     from apps.governance.models import Parameter
 
-    spec = PARAMETERS.get(name)
-    if spec is None:
-        raise Invalid(f"unknown parameter {name!r}; known: {', '.join(sorted(PARAMETERS))}")
-    if not spec.minimum <= value <= spec.maximum:
-        raise Invalid(f"{name} must be between {spec.minimum} and {spec.maximum}, not {value}")
+    parameters_cache_clear()
+    parameter_check(name, value, parameters_all())
     Parameter.objects.update_or_create(name=name, defaults={"value": value})
     parameters_cache_clear()
     return value

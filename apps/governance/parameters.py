@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from aitbc_site.errors import Invalid
+
 
 @dataclass(frozen=True)
 class ParameterSpec:
@@ -21,3 +23,19 @@ PARAMETERS = {
     "job_max_attempts": ParameterSpec(3, 1, 20, "how many times a job is tried before it fails"),
     "redispatch_after_s": ParameterSpec(10, 1, 3600, "a queued job not claimed for this long is woken again"),
 }
+
+
+def parameter_check(name: str, value, current: dict[str, int]) -> int:
+    """`value` as the new value of `name`, or 422 naming what is wrong (unknown, not a whole number, out of range)."""
+    spec = PARAMETERS.get(name)
+    if spec is None:
+        raise Invalid(f"unknown parameter {name!r}; known: {', '.join(sorted(PARAMETERS))}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{name} must be a whole number, not {value!r}")
+    if not spec.minimum <= value <= spec.maximum:
+        raise Invalid(f"{name} must be between {spec.minimum} and {spec.maximum}, not {value}")
+    after = {**current, name: value}
+    if after["job_ttl_min_s"] > after["job_ttl_max_s"]:
+        low, high = after["job_ttl_min_s"], after["job_ttl_max_s"]
+        raise Invalid(f"job_ttl_min_s ({low}) may not exceed job_ttl_max_s ({high})")
+    return value

@@ -1,8 +1,10 @@
 """What other apps may ask the trading domain (the ledger, escrow, receipts): plain values only."""
 
 from apps.trading.selectors import account_balances, earnings_of, receipt_get
+from apps.trading.selectors_treasury import balances_as_of, system_balances, treasury_flows
 from apps.trading.services.settlement import JobSettlement, job_escrow_hold, job_escrow_release, job_settle
 from apps.trading.services.trades import market_agreement_close, market_agreement_open
+from apps.trading.services.treasury import FEE_SWEEP_KIND, FUNDING_KIND, fees_sweep, treasury_pay
 
 __all__ = [
     "JobSettlement",
@@ -16,6 +18,14 @@ __all__ = [
     "market_agreement_close",
     "job_escrows_held",
     "escrows_held",
+    # the DAO treasury and voting snapshots (governance)
+    "FEE_SWEEP_KIND",
+    "FUNDING_KIND",
+    "balances_as_of",
+    "fees_sweep",
+    "system_balances",
+    "treasury_flows",
+    "treasury_pay",
 ]
 
 

@@ -1,0 +1,174 @@
+"""Executing passed proposals: parameters take effect (the fee in the next receipt), funding pays from the
+treasury through the ledger, and nothing executes early, twice, or when the treasury cannot cover it."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+
+from aitbc_site.errors import Conflict, Invalid
+from apps.ai.services.claim import job_claim
+from apps.ai.services.lifecycle import job_complete
+from apps.governance.facade import parameter_get
+from apps.governance.models import Event, Proposal
+from apps.governance.selectors import proposal_view
+from apps.governance.services.execution import funding_key, proposal_execute
+from apps.governance.services.voting import vote_cast
+from apps.governance.treasury import treasury_view
+from apps.trading.facade import account_balances, fees_sweep, receipt_get
+from apps.trading.models import AccountKind, Entry
+from apps.trading.services.ledger import system_account
+from tests import factories
+from tests.governance.helpers import DAY, elapse, holder, passed, propose
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def settled_job_receipt() -> dict:
+    """A job that ran 4 GPU-seconds at 0.5 AIT: price 2 AIT."""
+    miner = factories.miner(unit_price="0.5")
+    client, _ = factories.funded_client("100")
+    job = factories.job(client, max_price="5")
+    assert job_claim(miner=miner).id == job.id
+    done = job_complete(miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": 4})
+    return receipt_get(done.receipt_id)
+
+
+def test_an_executed_fee_proposal_changes_the_fee_in_the_next_receipt():
+    holders = [holder("700")[0], holder("500")[0]]
+    assert settled_job_receipt()["fee"] == "0.05000000"  # 2.5% of 2 AIT
+    proposal = propose(holders[0], "parameter", {"parameter": "platform_fee_bps", "value": 500})
+    proposal = passed(proposal, *holders)
+    anyone, _ = holder()
+    executed = proposal_execute(executor=anyone, proposal_id=proposal.id)
+    assert executed.status == "EXECUTED"
+    assert executed.execution_result == {"parameter": "platform_fee_bps", "old_value": 250, "new_value": 500}
+    assert parameter_get("platform_fee_bps") == 500
+    assert settled_job_receipt()["fee"] == "0.10000000"  # 5% of 2 AIT
+
+
+def test_executing_before_the_timelock_ends_is_409_and_changes_nothing():
+    voter, _ = holder("1000")
+    proposal = propose(voter, "parameter", {"parameter": "lease_timeout_s", "value": 60})
+    elapse(proposal, DAY)
+    vote_cast(voter=voter, proposal_id=proposal.id, choice="for")
+    elapse(proposal, 7 * DAY)  # voting over, SUCCEEDED, 2 days of timelock left
+    with pytest.raises(Conflict, match="the timelock runs until"):
+        proposal_execute(executor=voter, proposal_id=proposal.id)
+    assert parameter_get("lease_timeout_s") == 30
+    elapse(proposal, 2 * DAY)
+    proposal_execute(executor=voter, proposal_id=proposal.id)
+    assert parameter_get("lease_timeout_s") == 60
+
+
+def test_a_defeated_or_active_proposal_cannot_be_executed():
+    voter, _ = holder("1000")
+    proposal = propose(voter, "parameter", {"parameter": "job_max_attempts", "value": 5})
+    elapse(proposal, DAY)
+    with pytest.raises(Conflict, match="this one is ACTIVE"):
+        proposal_execute(executor=voter, proposal_id=proposal.id)
+    vote_cast(voter=voter, proposal_id=proposal.id, choice="against")
+    elapse(proposal, 9 * DAY)
+    with pytest.raises(Conflict, match="this one is DEFEATED"):
+        proposal_execute(executor=voter, proposal_id=proposal.id)
+    assert parameter_get("job_max_attempts") == 3
+
+
+def test_a_funding_proposal_pays_its_recipient_from_the_treasury_once():
+    voter, _ = holder("1000")
+    recipient, _ = holder()
+    before = system_account(AccountKind.TREASURY).balance
+    proposal = passed(propose(voter, "funding", {"to_principal_id": str(recipient.id), "amount": "250.5"}), voter)
+    assert treasury_view()["allocated"] == "250.50000000"
+    proposal_execute(executor=recipient, proposal_id=proposal.id)
+    with pytest.raises(Conflict, match="already executed"):
+        proposal_execute(executor=voter, proposal_id=proposal.id)
+    assert account_balances(recipient.id)["balance"] == Decimal("250.5")
+    assert system_account(AccountKind.TREASURY).balance == before - Decimal("250.5")
+    entry = Entry.objects.get(key=funding_key(proposal.id))
+    assert (entry.kind, entry.reference) == ("dao_funding", str(proposal.id))
+    report = treasury_view()
+    assert (report["allocated"], report["paid_out"]) == ("0.00000000", "250.50000000")
+    assert report["outflow"]["funding_proposals"] == "250.50000000"
+
+
+def test_funding_more_than_the_treasury_holds_is_409_and_stays_executable():
+    voter, _ = holder("1000")
+    recipient, _ = holder()
+    supply = system_account(AccountKind.TREASURY).balance
+    payload = {"to_principal_id": str(recipient.id), "amount": str(supply + 1)}
+    proposal = passed(propose(voter, "funding", payload), voter)
+    with pytest.raises(Conflict, match="the treasury holds") as refused:
+        proposal_execute(executor=voter, proposal_id=proposal.id)
+    assert refused.value.code == "treasury_insufficient"
+    assert proposal_view(Proposal.objects.get(id=proposal.id))["status"] == "SUCCEEDED"
+    assert account_balances(recipient.id)["balance"] == 0
+    assert not Entry.objects.filter(key=funding_key(proposal.id)).exists()
+
+
+@pytest.mark.parametrize(
+    ("category", "payload", "message"),
+    [
+        ("parameter", {"parameter": "gas_price", "value": 1}, "unknown parameter 'gas_price'"),
+        ("parameter", {"parameter": "platform_fee_bps", "value": 5001}, "between 0 and 5000, not 5001"),
+        ("parameter", {"parameter": "platform_fee_bps", "value": "500"}, "must be a whole number"),
+        ("parameter", {"parameter": "job_ttl_min_s", "value": 86401}, "between 1 and 86400"),
+        ("parameter", {"parameter": "job_ttl_max_s", "value": 59}, "between 60 and 604800"),
+        ("funding", {"to_principal_id": "00000000-0000-0000-0000-000000000001", "amount": "5"}, "no active principal"),
+        ("funding", {"to_principal_id": "not-a-uuid", "amount": "5"}, "must be a principal id"),
+        ("text", {"parameter": "platform_fee_bps", "value": 1}, "a text proposal executes nothing"),
+    ],
+)
+def test_a_bad_payload_is_422_and_creates_nothing(category, payload, message):
+    proposer, _ = holder("1000")
+    with pytest.raises(Invalid, match=message):
+        propose(proposer, category, payload)
+    assert Proposal.objects.count() == 0
+
+
+def test_a_funding_amount_must_be_positive_with_at_most_8_decimals():
+    proposer, _ = holder("1000")
+    for amount in ("0", "-1", "1.000000001", "lots"):
+        with pytest.raises(Invalid, match="execution_payload.amount"):
+            propose(proposer, "funding", {"to_principal_id": str(proposer.id), "amount": amount})
+
+
+def test_platform_fees_are_swept_into_the_treasury_and_reported_as_inflow():
+    receipt = settled_job_receipt()
+    fee = Decimal(receipt["fee"])
+    before = system_account(AccountKind.TREASURY).balance
+    assert treasury_view()["fees_pending_sweep"] == receipt["fee"]
+    assert fees_sweep() == fee
+    assert fees_sweep() == 0
+    assert system_account(AccountKind.TREASURY).balance == before + fee
+    report = treasury_view()
+    assert (report["inflow"]["platform_fees"], report["fees_pending_sweep"]) == (receipt["fee"], "0.00000000")
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_two_concurrent_executions_execute_once():
+    voter, _ = holder("1000")
+    recipient, _ = holder()
+    proposal = passed(propose(voter, "funding", {"to_principal_id": str(recipient.id), "amount": "40"}), voter)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def execute():
+        barrier.wait()
+        try:
+            proposal_execute(executor=voter, proposal_id=proposal.id)
+            outcomes.append("executed")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=execute) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already_executed", "executed"]
+    assert account_balances(recipient.id)["balance"] == Decimal(40)
+    assert Entry.objects.filter(key=funding_key(proposal.id)).count() == 1
+    assert Event.objects.filter(proposal_id=proposal.id, kind="executed").count() == 1
