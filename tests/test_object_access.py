@@ -48,6 +48,15 @@ PUBLIC = {
     ("trading", "GET", "/v1/trading/requests/{request_id}"): "an open request is public so sellers can answer",
     ("trading", "POST", "/v1/trading/requests/{request_id}/matches"): "any seller may answer an open request",
     ("trading", "GET", "/v1/trading/requests/{request_id}/matches"): "the buyer sees every offer, a seller its own",
+    ("governance", "GET", "/v1/governance/profiles/{principal_id}"): "profiles are public; voting power is not",
+    ("governance", "GET", "/v1/governance/proposals/{proposal_id}"): "every holder sees every proposal",
+    ("governance", "POST", "/v1/governance/proposals/{proposal_id}/votes"): "every holder may vote",
+    ("governance", "GET", "/v1/governance/proposals/{proposal_id}/votes"): "votes are public, as the tallies are",
+    ("governance", "POST", "/v1/governance/proposals/{proposal_id}/execute"): "anyone executes a passed proposal",
+    ("governance", "GET", "/v1/governance/reports/{report_id}"): "transparency reports are public",
+}
+ADMIN_ONLY = {
+    ("governance", "PUT", "/v1/governance/profiles/{principal_id}/role"): {"role": "council"},
 }
 
 JOB = ("job", "{job_id}")  # its stored row: the client's view also says why it waits, which other miners change
@@ -59,6 +68,7 @@ REQUEST = ("trading", "/v1/trading/requests/{request_id}")
 MATCH = ("trading", "/v1/trading/matches/{match_id}")
 AGREEMENT = ("trading", "/v1/trading/agreements/{agreement_id}")
 KEYS = ("ai", "/v1/principals/me/keys")
+PROPOSAL = ("governance", "/v1/governance/proposals/{proposal_id}")
 AGENT = ("hermes", "/v1/agents/{agent_id}")
 WORKFLOW = ("hermes", "/v1/workflows/{workflow_id}")
 DEPLOYMENT = ("hermes", "/v1/edge/deployments/{deployment_id}")
@@ -104,6 +114,9 @@ OWNED = [
     ),
     Owned("hermes", "POST", "/v1/edge/deployments/{deployment_id}/coordinate", "client", "miner", DEPLOYMENT),
     Owned("hermes", "POST", "/v1/edge/replicas/{replica_id}/report", "miner", "client", REPLICAS, REPORT),
+    Owned(
+        "governance", "POST", "/v1/governance/proposals/{proposal_id}/cancel", "client", None, PROPOSAL, stranger=403
+    ),
     Owned("ai", "GET", "/v1/jobs/{job_id}", "client", "miner", JOB),
     Owned("ai", "GET", "/v1/jobs/{job_id}/result", "client", "miner", JOB),
     Owned("ai", "POST", "/v1/jobs/{job_id}/cancel", "client", "miner", JOB),
@@ -251,6 +264,12 @@ def _replica(settings, owner, case):
     return {"replica_id": owner.ok("hermes", "GET", "/v1/edge/replicas")["items"][0]["replica_id"]}
 
 
+@maker("proposal_id")
+def _proposal(settings, owner, case):
+    body = {"title": "a rule", "category": "text"}
+    return {"proposal_id": owner.ok("governance", "POST", "/v1/governance/proposals", body)["proposal_id"]}
+
+
 def _principal(settings, role):
     if role == "client":
         return Caller(settings, factories.funded_client("1000")[1])
@@ -287,7 +306,7 @@ def _documented_id_paths() -> set[tuple[str, str, str]]:
 
 
 def test_every_id_taking_endpoint_is_classified():
-    classified = set(PUBLIC) | {(c.service, c.method, c.path) for c in OWNED}
+    classified = set(PUBLIC) | set(ADMIN_ONLY) | {(c.service, c.method, c.path) for c in OWNED}
     assert _documented_id_paths() - classified == set()
 
 
@@ -368,3 +387,16 @@ def test_no_request_body_lets_a_caller_set_a_field_the_server_owns():
                 fields = _request_fields(document, body.get("schema", {})) & SERVER_OWNED_FIELDS
                 settable |= {(service, method.upper(), path, field) for field in fields}
     assert settable - set(SETTABLE_BY_DESIGN) == set()
+
+
+@pytest.mark.parametrize("role", ["client", "miner"])
+@pytest.mark.parametrize("endpoint", ADMIN_ONLY, ids=" ".join)
+def test_an_admin_only_endpoint_refuses_other_roles_with_403(settings, endpoint, role):
+    service, method, path = endpoint
+    target = factories.principal("client")[0]
+
+    refused = _principal(settings, role).call(
+        service, method, path.format(principal_id=target.id), ADMIN_ONLY[endpoint]
+    )
+
+    assert refused.status_code == 403, refused.content
