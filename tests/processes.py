@@ -1,6 +1,7 @@
 """Starting real AITBC processes from tests, and always stopping them."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,9 +17,11 @@ from aitbc_site.domains import DATABASE_ALIASES
 AITBC = [sys.executable, "-m", "aitbc_cli"]
 
 
-def free_port_offset(ports, start: int = 20000, step: int = 1000) -> int:
-    """An offset that makes every given port free on 127.0.0.1."""
-    for offset in range(start, 60000 - max(ports), step):
+def free_port_offset(ports, start: int | None = None, step: int = 1000) -> int:
+    """An offset that makes every given port free on 127.0.0.1. Without `start`, the search begins at a
+    random offset, so that two test runs on one machine rarely pick the same range at the same moment."""
+    start = random.randrange(20000, 40000, step) if start is None else start
+    for offset in [*range(start, 60000 - max(ports), step), *range(20000, start, step)]:
         if all(port_free(p + offset) for p in ports):
             return offset
     raise RuntimeError("no free port range")
