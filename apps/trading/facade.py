@@ -1,6 +1,13 @@
 """What other apps may ask the trading domain (the ledger, escrow, receipts): plain values only."""
 
-from apps.trading.selectors import account_balances, earnings_of, receipt_get
+from apps.trading.selectors import (
+    account_balances,
+    chain_head,
+    earnings_of,
+    ledger_totals,
+    receipt_get,
+    settlement_counts,
+)
 from apps.trading.services.settlement import JobSettlement, job_escrow_hold, job_escrow_release, job_settle
 from apps.trading.services.trades import market_agreement_close, market_agreement_open
 
@@ -15,6 +22,9 @@ __all__ = [
     "market_agreement_open",
     "market_agreement_close",
     "job_escrows_held",
+    "ledger_totals",
+    "chain_head",
+    "settlement_counts",
 ]
 
 
