@@ -34,7 +34,7 @@ def request_observe(service: str, method: str, route: str, status: int, seconds:
 
 
 def route_of(request: HttpRequest) -> str:
-    """The URL pattern that answered (`v1/jobs/<uuid:job_id>`), never the raw path (ids would explode the series)."""
+    """The URL pattern that answered (`v1/jobs/<job_id>`), never the raw path (ids would explode the series)."""
     match = getattr(request, "resolver_match", None)
     return match.route if match is not None and match.route else "unmatched"
 
