@@ -172,13 +172,15 @@ def test_a_stopped_service_is_shown_down_with_its_error(stack, admin):
     stack.ctl("stop", "hermes")
     try:
         body = dashboard(stack, admin["key"])
-        hermes = {s["name"]: s for s in body["services"]}["hermes"]
-        assert (body["status"], body["down"]) == ("degraded", ["hermes"])
+        services = {s["name"]: s for s in body["services"]}
+        hermes = services["hermes"]
+        assert (body["status"], body["down"]) == ("degraded", ["gateway", "hermes"])  # the gateway's /health says 503
+        assert services["gateway"]["error"].startswith("HTTP 503: services down: hermes")
         assert (hermes["status"], hermes["status_code"]) == ("down", None)
         assert hermes["error"].startswith("connection refused")
         shown = stack.aitbc("monitor", "status", key=admin["key"])
         assert shown.returncode == 0, shown.stderr
-        assert "DOWN: hermes" in shown.stdout
+        assert "DOWN: gateway, hermes" in shown.stdout
         assert re.search(r"^hermes\s+DOWN\s+[\d.]+ ms\s+connection refused", shown.stdout, re.MULTILINE), shown.stdout
     finally:
         stack.ctl("start", "hermes")

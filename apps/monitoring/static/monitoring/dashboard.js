@@ -116,7 +116,7 @@ function render(dashboard, host) {
   $("block-height").textContent = s.blocks.height === null ? "none yet" : s.blocks.height;
   $("open-orders").textContent = s.orders.offers + " offers, " + s.orders.bids + " bids";
   $("escrow-held").textContent = s.ledger.escrow_held;
-  $("host").textContent = `${host.cpu.percent}% · ${host.memory.percent}% · ${host.disk.percent}%`;
+  $("host").textContent = `CPU ${host.cpu.percent}% · mem ${host.memory.percent}% · disk ${host.disk.percent}%`;
 
   const jobs = s.jobs.per_minute;
   draw("chart-jobs", "line", jobs.minutes.map(hhmm), series(jobs, (name) => STATE_COLORS[name]));
