@@ -242,3 +242,11 @@ def test_releasing_a_booking_pays_pro_rata_and_refunds_as_the_api_does(browser, 
     assert released[0][1] + released[0][2] == Decimal(18)  # a quarter of 2 h x 36 AIT/h
     assert account_balances(client.id)["balance"] == Decimal(200) - 2 * Decimal(18)
     assert account_balances(client.id)["held"] == 0
+
+
+def test_only_an_admin_key_may_requeue_through_the_api(service_client, make_key, committed):
+    _, _, (job,) = running_jobs(1)
+    _, key = make_key("client")
+    refused = service_client("ai").post(f"/v1/jobs/{job.id}/requeue", headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 403
+    assert Job.objects.get(id=job.id).state == JobState.RUNNING
