@@ -3,16 +3,25 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+# The dashboard's charting library, from the npm registry at install time (served locally, never from a CDN).
+DASHBOARD_JS = apps/monitoring/frontend
+CHARTJS = apps/monitoring/static/monitoring/vendor/chart.umd.min.js
 
 .PHONY: install run test lint security audit clean
 
-install: $(STAMP)
+install: $(STAMP) $(CHARTJS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(CHARTJS): $(DASHBOARD_JS)/package-lock.json
+	npm ci --prefix $(DASHBOARD_JS) --no-audit --no-fund --silent
+	mkdir -p $(dir $(CHARTJS))
+	cp $(DASHBOARD_JS)/node_modules/chart.js/dist/chart.umd.min.js $(CHARTJS)
+	cp $(DASHBOARD_JS)/node_modules/chart.js/LICENSE.md $(dir $(CHARTJS))chart.js.LICENSE.md
 
 run: install
 	$(BIN)/aitbc db migrate
@@ -43,4 +52,4 @@ audit: install
 	fi
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(DASHBOARD_JS)/node_modules $(dir $(CHARTJS))

@@ -14,6 +14,7 @@ from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
 from aitbc_cli.market import market
 from aitbc_cli.miner import miner
+from aitbc_cli.monitor import monitor
 from aitbc_cli.processes import beat, flower, serve, up, worker
 from aitbc_cli.trade import trade
 from aitbc_cli.wallet import wallet
@@ -42,6 +43,7 @@ cli.add_command(market)
 cli.add_command(hermes)
 cli.add_command(workflow)
 cli.add_command(gov)
+cli.add_command(monitor)
 
 
 def main():

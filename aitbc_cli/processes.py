@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import sys
 
 import click
@@ -12,6 +13,21 @@ from aitbc_site.domains import SERVICES
 ASGI_TARGETS = {"gateway": "gateway.asgi:application"}
 
 
+def prometheus_multiproc_dir(service: str) -> str:
+    """An empty AITBC_HOME/prometheus/<service>, set as PROMETHEUS_MULTIPROC_DIR before any server process
+    (or prometheus_client) starts: each of the service's worker processes writes its own metric files
+    there, and /metrics adds them up. Emptied at every start, as prometheus_client asks."""
+    import environ
+
+    from aitbc_site.config import home_dir
+
+    path = home_dir(environ.Env()) / "prometheus" / service
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return str(path)
+
+
 @click.command()
 @click.argument("service", type=click.Choice(SERVICES))
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -19,6 +35,7 @@ ASGI_TARGETS = {"gateway": "gateway.asgi:application"}
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
 def serve(service, host, port, workers):
     """Serve one service under granian (a production ASGI server)."""
+    prometheus_multiproc_dir(service)
     django_setup(service)
     from django.conf import settings
     from granian import Granian

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aitbc_site.metrics.PrometheusMiddleware",  # outermost: times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "aitbc_site.middleware.ForwardedPrefixMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -13,6 +13,7 @@ from aitbc_site.lifecycle import die_with_parent  # noqa: E402
 
 die_with_parent()
 
+from aitbc_site.metrics import asgi_observed  # noqa: E402
 from gateway.proxy import ServiceProxy  # noqa: E402
 from gateway.routing import service_route  # noqa: E402
 
@@ -23,5 +24,10 @@ async def application(scope, receive, send):
     if scope["type"] == "http":
         target = service_route(scope["path"])
         if target is not None:
-            return await proxy(scope, receive, send, *target)
+            service, path = target
+
+            async def proxied(scope, receive, send):
+                await proxy(scope, receive, send, service, path)
+
+            return await asgi_observed(proxied, scope, receive, send, service="gateway", route=f"{service}/*")
     return await django_application(scope, receive, send)

@@ -5,6 +5,7 @@ from django.urls import path
 
 from aitbc_site.api import service_api
 from aitbc_site.health import health
+from aitbc_site.metrics import metrics
 
 
 def json_not_found(request, exception=None):
@@ -19,5 +20,6 @@ def service_urlpatterns(service: str, routers) -> list:
     api = service_api(service, routers)
     return [
         path("health", health, name="health"),
+        path("metrics", metrics, name="metrics"),
         path("v1/", api.urls),
     ]

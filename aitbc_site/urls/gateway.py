@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from aitbc_site.metrics import metrics
 from aitbc_site.urls.common import json_not_found, json_server_error
 from gateway.views import gateway_health, openapi_index
 
@@ -11,6 +12,7 @@ admin.site.site_title = "AITBC admin"
 
 urlpatterns = [
     path("health", gateway_health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("openapi", openapi_index, name="openapi-index"),
     path("admin/", admin.site.urls),
 ]

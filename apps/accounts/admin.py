@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
-from apps.accounts.models import ApiKey, Principal
-from apps.accounts.services import principal_revoke
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from apps.accounts.models import ApiKey, IdempotencyRecord, Principal
+from apps.accounts.services import api_key_revoke, principal_revoke
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -31,11 +32,25 @@ class PrincipalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(OperatorActions, admin.ModelAdmin):
     list_display = ("prefix", "principal", "created_at", "expires_at", "revoked_at")
-    list_filter = ("principal__role",)
+    list_filter = ("principal__role", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("prefix", "principal__name")
     readonly_fields = ("prefix", "key_hash", "principal", "created_at", "updated_at")
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Revoke the selected keys", permissions=["operate"])
+    def revoke(self, request, queryset):
+        self.act_on_each(
+            request, queryset, "revoked", lambda key: api_key_revoke(principal_id=key.principal_id, key_id=key.id)
+        )
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ("key", "principal_id", "path", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("key", "principal_id", "path")

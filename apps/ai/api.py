@@ -6,10 +6,10 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.errors import ApiError, Conflict
-from apps.accounts.auth import clients
+from apps.accounts.auth import admins, clients
 from apps.ai.models import JobState
 from apps.ai.selectors import job_get_for, job_list_for, job_view
-from apps.ai.services.lifecycle import job_cancel
+from apps.ai.services.lifecycle import job_cancel, job_requeue
 from apps.ai.services.submit import JobRequest, job_submit
 from apps.trading import facade as trading
 
@@ -123,6 +123,12 @@ def job_result(request, job_id: UUID):
 def job_cancel_view(request, job_id: UUID):
     """Cancel a job that has not finished; its escrow is released."""
     return job_view(job_cancel(client=request.auth, job_id=job_id))
+
+
+@router.post("/jobs/{job_id}/requeue", auth=admins, response={200: JobOut, 403: Error, 404: Error, 409: Error})
+def job_requeue_view(request, job_id: UUID):
+    """(admin) Send a queued, assigned or running job back to the queue, to be dispatched again."""
+    return job_view(job_requeue(operator=request.auth, job_id=job_id))
 
 
 @router.get("/jobs/{job_id}/receipt", auth=clients, response={200: dict, 404: Error, 409: Error, 425: Error})

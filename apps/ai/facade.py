@@ -2,10 +2,20 @@
 
 from dataclasses import dataclass
 
+from apps.ai.selectors import jobs_by_state, jobs_per_minute
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete, job_fail, jobs_requeue_for_miner, leases_renew
 
-__all__ = ["job_claim", "job_complete", "job_fail", "jobs_requeue_for_miner", "leases_renew", "claimed_job_view"]
+__all__ = [
+    "job_claim",
+    "job_complete",
+    "job_fail",
+    "jobs_requeue_for_miner",
+    "leases_renew",
+    "claimed_job_view",
+    "jobs_by_state",
+    "jobs_per_minute",
+]
 
 
 def claimed_job_view(job) -> dict:

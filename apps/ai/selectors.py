@@ -1,4 +1,9 @@
+from datetime import timedelta
 from uuid import UUID
+
+from django.db.models import Count
+from django.db.models.functions import TruncMinute
+from django.utils import timezone
 
 from aitbc_site.errors import NotFound
 from aitbc_site.money import money_str
@@ -59,4 +64,43 @@ def job_view(job: Job, *, explain: bool = False) -> dict:
         "constraints": job.constraints,
         "error": job.error,
         "waiting_reason": job_waiting_reason(job) if explain else None,
+    }
+
+
+FINISHED_STATES = ("COMPLETED", "FAILED", "CANCELED", "EXPIRED")
+
+
+def jobs_by_state() -> dict[str, int]:
+    """How many jobs are in each state now (every state named, zero included)."""
+    counts = dict.fromkeys(JobState.values, 0)
+    counts.update(Job.objects.values_list("state").annotate(n=Count("id")).order_by())
+    return counts
+
+
+def _per_minute(queryset, field: str, since) -> dict:
+    rows = (
+        queryset.filter(**{f"{field}__gte": since})
+        .annotate(minute=TruncMinute(field))
+        .values("minute")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["minute"].replace(second=0, microsecond=0): row["n"] for row in rows}
+
+
+def jobs_per_minute(minutes: int = 30) -> dict:
+    """Jobs per minute over the last `minutes` whole minutes (the current one included), from the jobs'
+    stored times: `submitted` by created_at, `started` by started_at and each end state by finished_at.
+    {"minutes": [ISO minute, ...], "series": {"submitted": [n, ...], "started": [...], "COMPLETED": [...], ...}}"""
+    now = timezone.now().replace(second=0, microsecond=0)
+    axis = [now - timedelta(minutes=minutes - 1 - i) for i in range(minutes)]
+    counted = {
+        "submitted": _per_minute(Job.objects.all(), "created_at", axis[0]),
+        "started": _per_minute(Job.objects.all(), "started_at", axis[0]),
+    }
+    for state in FINISHED_STATES:
+        counted[state] = _per_minute(Job.objects.filter(state=state), "finished_at", axis[0])
+    return {
+        "minutes": [iso(m) for m in axis],
+        "series": {name: [by_minute.get(m, 0) for m in axis] for name, by_minute in counted.items()},
     }

@@ -1,32 +1,86 @@
 from django.contrib import admin
 
-from apps.gpu.models import EdgeGpuProfile, GpuBooking, GpuReview
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from apps.accounts.facade import operator_principal
+from apps.gpu.bookings import booking_release
+from apps.gpu.facade import miner_is_online
+from apps.gpu.models import EdgeGpuProfile, Gpu, GpuBooking, GpuReview, GpuSample, Miner
+from apps.gpu.services import miner_deregister
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that hold money or feed a GPU's rating: changed only through the services."""
+class GpuInline(admin.TabularInline):
+    model = Gpu
+    fields = ("model", "uuid", "memory_mb", "status", "utilization_gpu", "temperature_c", "last_seen_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(Miner)
+class MinerAdmin(OperatorActions, ReadOnlyAdmin):
+    """Miners change through registration, heartbeats and deregistration only."""
+
+    list_display = ("name", "region", "mode", "status", "online", "last_heartbeat_at", "inflight", "unit_price",
+                    "jobs_completed", "jobs_failed", "id")  # fmt: skip
+    list_filter = ("status", "mode", "region")
+    search_fields = ("id", "principal_id", "name")
+    inlines = [GpuInline]
+    actions = ["deregister"]
+
+    @admin.display(boolean=True, description="online")
+    def online(self, miner):
+        return miner_is_online(miner)
+
+    @admin.action(description="Deregister the selected miners (their jobs are requeued)", permissions=["operate"])
+    def deregister(self, request, queryset):
+        self.act_on_each(request, queryset, "deregistered", lambda miner: miner_deregister(miner=miner))
+
+
+@admin.register(Gpu)
+class GpuAdmin(ReadOnlyAdmin):
+    list_display = ("model", "uuid", "miner", "memory_mb", "status", "utilization_gpu", "memory_used_mb",
+                    "temperature_c", "power_w", "rating_average", "last_seen_at")  # fmt: skip
+    list_filter = ("status", "model")
+    search_fields = ("uuid", "model", "miner__name", "miner__id")
+    list_select_related = ("miner",)
+
+
+@admin.register(GpuSample)
+class GpuSampleAdmin(ReadOnlyAdmin):
+    list_display = ("gpu", "utilization_gpu", "memory_used_mb", "temperature_c", "power_w", "created_at")
+    list_filter = ("gpu__model",)
+    search_fields = ("gpu__uuid",)
+    date_hierarchy = "created_at"
+    list_select_related = ("gpu",)
 
 
 @admin.register(GpuBooking)
-class GpuBookingAdmin(ReadOnlyAdmin):
+class GpuBookingAdmin(OperatorActions, ReadOnlyAdmin):
     list_display = ("id", "status", "gpu_model", "gpu_count", "hours", "amount", "paid", "fee", "starts_at", "ends_at")
-    list_filter = ("status",)
+    list_filter = ("status", "gpu_model")
     search_fields = ("id", "key", "client_id", "miner_id", "escrow_key")
+    actions = ["release"]
+
+    @admin.action(description="Release the selected bookings (provider paid pro rata, the rest refunded)",
+                  permissions=["operate"])  # fmt: skip
+    def release(self, request, queryset):
+        operator = operator_principal(request.user)
+        self.act_on_each(
+            request, queryset, "released", lambda booking: booking_release(client=operator, booking_id=booking.id)
+        )
 
 
 @admin.register(GpuReview)
 class GpuReviewAdmin(ReadOnlyAdmin):
     list_display = ("gpu", "rating", "client_id", "created_at")
     list_filter = ("rating",)
+    search_fields = ("gpu__uuid", "client_id", "booking_id")
 
 
 @admin.register(EdgeGpuProfile)

@@ -176,3 +176,35 @@ def edge_hosts() -> list[dict]:
         {"miner": MinerView.from_model(m, online=True), "inflight": m.inflight, "gpus": by_miner.get(m.id, [])}
         for m in miners
     ]
+
+
+# --- what the monitoring service reads ---
+
+
+def miner_counts() -> dict:
+    """{"registered", "online", "offline"} miner counts."""
+    from apps.gpu.selectors import miner_counts as counts
+
+    return counts()
+
+
+def gpus_by_model() -> list[dict]:
+    """Per model: GPUs registered and online, with mean utilisation etc. from the latest heartbeats."""
+    from apps.gpu.selectors import gpus_by_model as by_model
+
+    return by_model()
+
+
+def gpu_utilization_per_minute(minutes: int = 30) -> dict:
+    """Mean utilisation per model and minute, from stored heartbeat samples."""
+    from apps.gpu.selectors import gpu_utilization_per_minute as per_minute
+
+    return per_minute(minutes)
+
+
+def gpu_queue_names() -> list[str]:
+    """The Celery queue of every registered GPU worker (`gpu.<miner_id>`)."""
+    from aitbc_site.queues import gpu_queue
+    from apps.gpu.selectors import celery_miner_ids
+
+    return [gpu_queue(str(miner_id)) for miner_id in celery_miner_ids()]

@@ -1,13 +1,16 @@
+from datetime import timedelta
 from uuid import UUID
 
-from django.db.models import Count
+from django.db.models import Avg, Count
+from django.db.models.functions import TruncMinute
+from django.utils import timezone
 
 from aitbc_site.errors import NotFound
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_is_online
-from apps.gpu.models import Gpu, Miner
+from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerMode, MinerStatus
 
 
 def miner_get_for(principal: PrincipalView, miner_id: UUID) -> Miner:
@@ -60,3 +63,83 @@ def miner_view(miner: Miner) -> dict:
         "jobs_completed": miner.jobs_completed,
         "jobs_failed": miner.jobs_failed,
     }
+
+
+def gpus_by_model() -> list[dict]:
+    """Per GPU model: how many GPUs are registered, how many are on online miners, and their mean
+    utilisation, memory use, temperature and power from the latest heartbeat readings of those online."""
+    from apps.gpu.facade import online_since
+
+    totals = {row["model"]: row["n"] for row in Gpu.objects.values("model").annotate(n=Count("id")).order_by()}
+    online = (
+        Gpu.objects.filter(miner__status=MinerStatus.ONLINE, miner__last_heartbeat_at__gte=online_since())
+        .exclude(status=GpuStatus.OFFLINE)
+        .values("model")
+        .annotate(
+            n=Count("id"),
+            utilization=Avg("utilization_gpu"),
+            memory_used=Avg("memory_used_mb"),
+            temperature=Avg("temperature_c"),
+            power=Avg("power_w"),
+        )
+        .order_by()
+    )
+    live = {row["model"]: row for row in online}
+    return [
+        {
+            "model": model,
+            "count": count,
+            "online": live.get(model, {}).get("n", 0),
+            "utilization_avg": _rounded(live.get(model, {}).get("utilization")),
+            "memory_used_mb_avg": _rounded(live.get(model, {}).get("memory_used")),
+            "temperature_c_avg": _rounded(live.get(model, {}).get("temperature")),
+            "power_w_avg": _rounded(live.get(model, {}).get("power")),
+        }
+        for model, count in sorted(totals.items())
+    ]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def gpu_utilization_per_minute(minutes: int = 30) -> dict:
+    """Mean GPU utilisation per model and minute over the last `minutes` minutes, from heartbeat samples;
+    None for a minute with no sample. {"minutes": [ISO minute, ...], "series": {model: [percent, ...]}}"""
+    now = timezone.now().replace(second=0, microsecond=0)
+    axis = [now - timedelta(minutes=minutes - 1 - i) for i in range(minutes)]
+    rows = (
+        GpuSample.objects.filter(created_at__gte=axis[0], utilization_gpu__isnull=False)
+        .annotate(minute=TruncMinute("created_at"))
+        .values("gpu__model", "minute")
+        .annotate(utilization=Avg("utilization_gpu"))
+        .order_by()
+    )
+    by_model: dict[str, dict] = {}
+    for row in rows:
+        by_model.setdefault(row["gpu__model"], {})[row["minute"].replace(second=0, microsecond=0)] = row["utilization"]
+    return {
+        "minutes": [iso(m) for m in axis],
+        "series": {model: [_rounded(values.get(m)) for m in axis] for model, values in sorted(by_model.items())},
+    }
+
+
+def miner_counts() -> dict:
+    """Registered (not deregistered) miners, and how many of them are online (heartbeat recent)."""
+    from apps.gpu.facade import online_since
+
+    registered = Miner.objects.filter(status=MinerStatus.ONLINE)
+    return {
+        "registered": registered.count(),
+        "online": registered.filter(last_heartbeat_at__gte=online_since()).count(),
+        "offline": Miner.objects.filter(status=MinerStatus.OFFLINE).count(),
+    }
+
+
+def celery_miner_ids() -> list[UUID]:
+    """Every registered miner that runs a Celery GPU worker (each has its own queue)."""
+    return list(
+        Miner.objects.filter(mode=MinerMode.CELERY, status=MinerStatus.ONLINE)
+        .order_by("created_at")
+        .values_list("id", flat=True)
+    )

@@ -5,8 +5,14 @@ from apps.monitoring.models import WorkerProbe
 
 @admin.register(WorkerProbe)
 class WorkerProbeAdmin(admin.ModelAdmin):
-    list_display = ("id", "hostname", "pid", "sent_at", "created_at")
-    search_fields = ("hostname",)
+    list_display = ("id", "hostname", "pid", "sent_at", "created_at", "latency")
+    list_filter = ("hostname",)
+    search_fields = ("hostname", "id")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="broker round trip (ms)")
+    def latency(self, probe):
+        return round(probe.latency_ms, 1)
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,13 @@
 """What other apps may ask the trading domain (the ledger, escrow, receipts): plain values only."""
 
-from apps.trading.selectors import account_balances, earnings_of, receipt_get
+from apps.trading.selectors import (
+    account_balances,
+    chain_head,
+    earnings_of,
+    ledger_totals,
+    receipt_get,
+    settlement_counts,
+)
 from apps.trading.selectors_treasury import balances_as_of, system_balances, treasury_flows
 from apps.trading.services.settlement import JobSettlement, job_escrow_hold, job_escrow_release, job_settle
 from apps.trading.services.trades import market_agreement_close, market_agreement_open
@@ -26,6 +33,9 @@ __all__ = [
     "system_balances",
     "treasury_flows",
     "treasury_pay",
+    "ledger_totals",
+    "chain_head",
+    "settlement_counts",
 ]
 
 

@@ -47,3 +47,43 @@ def receipt_get(receipt_id: UUID) -> dict | None:
 
 def account_exists(owner_id: UUID) -> bool:
     return Account.objects.filter(owner_id=owner_id).exists()
+
+
+def ledger_totals() -> dict:
+    """The ledger at a glance: supply, treasury, fees collected, money in principals' accounts, escrow held."""
+    from apps.trading.models import AccountKind, Entry, Hold, HoldStatus
+
+    balances = dict(Account.objects.exclude(kind=AccountKind.PRINCIPAL).values_list("kind", "balance"))
+    in_accounts = Account.objects.filter(kind=AccountKind.PRINCIPAL).aggregate(s=Sum("balance"))["s"]
+    held = Hold.objects.filter(status=HoldStatus.HELD).aggregate(s=Sum("amount"), n=Count("id"))
+    issuance = balances.get(AccountKind.ISSUANCE)
+    return {
+        "supply": -issuance if issuance is not None else ZERO,
+        "treasury": balances.get(AccountKind.TREASURY, ZERO),
+        "fees": balances.get(AccountKind.FEES, ZERO),
+        "principals": in_accounts or ZERO,
+        "escrow_held": held["s"] or ZERO,
+        "escrow_holds": held["n"],
+        "entries": Entry.objects.count(),
+    }
+
+
+def chain_head() -> dict:
+    """The latest sealed block's height and time (None before the first block), and what waits to be sealed."""
+    from apps.trading.models import Block, Entry
+
+    head = Block.objects.order_by("-height").values("height", "sealed_at", "hash").first() or {}
+    unsealed = Entry.objects.filter(block_height__isnull=True).count()
+    unsealed += Receipt.objects.filter(block_height__isnull=True).count()
+    return {**dict.fromkeys(("height", "sealed_at", "hash")), **head, "unsealed": unsealed}
+
+
+def settlement_counts() -> dict:
+    """Settlements made through the ledger, by kind: paid jobs (receipts), trade settlements, booking payments."""
+    from apps.trading.models import Entry, TradeSettlement
+
+    return {
+        "jobs": Receipt.objects.count(),
+        "trades": TradeSettlement.objects.count(),
+        "bookings": Entry.objects.filter(kind="booking_payment").count(),
+    }

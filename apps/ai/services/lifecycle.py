@@ -163,6 +163,27 @@ def job_cancel(*, client: PrincipalView, job_id: UUID) -> Job:
     return job
 
 
+def job_requeue(*, operator: PrincipalView, job_id: UUID) -> Job:
+    """An admin sends a job back to the queue: one that is ASSIGNED or RUNNING loses its miner (the run ends
+    as `requeued`, not counted as an attempt), one that is QUEUED is dispatched again. 409 once it ended."""
+    if not operator.is_admin:
+        raise NotFound(f"no job {job_id}")
+    with transaction.atomic(using=DB):
+        job = Job.objects.select_for_update().filter(id=job_id).first()
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        if job.state not in (JobState.QUEUED, *HELD_STATES):
+            raise Conflict(
+                f"job {job_id} is {job.state}; only a queued, assigned or running job can be requeued",
+                code="job_not_requeueable",
+            )
+        if job.state == JobState.RUNNING:
+            running = JobAttempt.objects.filter(job=job).order_by("-number").first()
+            _attempt_end(running, "requeued", {"code": "requeued", "message": f"requeued by {operator.name}"})
+        _requeue_or_fail(job, {"code": "requeued", "message": f"requeued by {operator.name}"}, count_attempt=False)
+    return job
+
+
 def leases_renew(*, miner_id: UUID, job_ids: list[UUID] | None) -> int:
     """Renews the leases of the miner's running jobs (those listed, when a list is given)."""
     jobs = Job.objects.filter(assigned_miner_id=miner_id, state=JobState.RUNNING)

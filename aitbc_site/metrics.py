@@ -1,0 +1,211 @@
+"""Prometheus metrics: every request by route and status (a middleware; the gateway's proxied requests
+are observed in gateway.asgi), and domain gauges computed at scrape time from each domain's facade.
+
+Multiprocess-safe: `aitbc serve` points PROMETHEUS_MULTIPROC_DIR at AITBC_HOME/prometheus/<service>
+before any server process starts, so every worker process of a service writes its own file and /metrics
+adds them up. Without it (tests, `manage.py`) the process's own registry is served.
+"""
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+log = logging.getLogger(__name__)
+
+REQUESTS = Counter(
+    "aitbc_http_requests", "HTTP requests answered, by route and status", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "aitbc_http_request_duration_seconds", "Time to answer an HTTP request, by route", ["service", "method", "route"]
+)
+
+
+def request_observe(service: str, method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(service, method, route, str(status)).inc()
+    LATENCY.labels(service, method, route).observe(seconds)
+
+
+def route_of(request: HttpRequest) -> str:
+    """The URL pattern that answered (`v1/jobs/<job_id>`), never the raw path (ids would explode the series)."""
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None and match.route else "unmatched"
+
+
+class PrometheusMiddleware:
+    """Counts and times every request Django answers (sync and async alike)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def _observe(self, request, response, started: float) -> None:
+        seconds = time.perf_counter() - started
+        request_observe(settings.AITBC_SERVICE, request.method, route_of(request), response.status_code, seconds)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        self._observe(request, response, started)
+        return response
+
+    async def __acall__(self, request):
+        started = time.perf_counter()
+        response = await self.get_response(request)
+        self._observe(request, response, started)
+        return response
+
+
+async def asgi_observed(app: Callable, scope, receive, send, *, service: str, route: str) -> None:
+    """Runs an ASGI app for one HTTP request and observes its status and duration."""
+    started, status = time.perf_counter(), {"code": 500}
+
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, sending)
+    finally:
+        request_observe(service, scope["method"], route, status["code"], time.perf_counter() - started)
+
+
+# --- domain gauges, read at scrape time ---
+
+
+def _ai() -> Iterable:
+    from apps.ai import facade as ai
+
+    jobs = GaugeMetricFamily("aitbc_jobs", "Jobs by state", labels=["state"])
+    for state, count in ai.jobs_by_state().items():
+        jobs.add_metric([state], count)
+    yield jobs
+
+
+def _gpu() -> Iterable:
+    from apps.gpu import facade as gpu
+
+    counts = gpu.miner_counts()
+    yield GaugeMetricFamily("aitbc_miners_online", "Miners with a recent heartbeat", value=counts["online"])
+    yield GaugeMetricFamily(
+        "aitbc_miners_registered", "Miners registered (not deregistered)", value=counts["registered"]
+    )
+    gpus = GaugeMetricFamily("aitbc_gpus", "GPUs in the registry, by model", labels=["model"])
+    online = GaugeMetricFamily("aitbc_gpus_online", "GPUs on online miners, by model", labels=["model"])
+    utilization = GaugeMetricFamily(
+        "aitbc_gpu_utilization_percent", "Mean GPU utilisation from the latest heartbeats, by model", labels=["model"]
+    )
+    for row in gpu.gpus_by_model():
+        gpus.add_metric([row["model"]], row["count"])
+        online.add_metric([row["model"]], row["online"])
+        if row["utilization_avg"] is not None:
+            utilization.add_metric([row["model"]], row["utilization_avg"])
+    yield from (gpus, online, utilization)
+
+
+def _marketplace() -> Iterable:
+    from apps.marketplace import facade as marketplace
+
+    orders = marketplace.open_orders()
+    family = GaugeMetricFamily("aitbc_open_orders", "Live orders in the GPU-hour book", labels=["side"])
+    family.add_metric(["offer"], orders["offers"])
+    family.add_metric(["bid"], orders["bids"])
+    yield family
+
+
+def _trading() -> Iterable:
+    from apps.trading import facade as trading
+
+    settled = CounterMetricFamily("aitbc_settlements", "Settlements through the ledger, by kind", labels=["kind"])
+    for kind, count in trading.settlement_counts().items():
+        settled.add_metric([kind], count)
+    yield settled
+    head = trading.chain_head()
+    if head["height"] is not None:
+        yield GaugeMetricFamily("aitbc_block_height", "Height of the latest sealed block", value=head["height"])
+    totals = trading.ledger_totals()
+    yield GaugeMetricFamily("aitbc_escrow_held_ait", "AIT held in escrow", value=float(totals["escrow_held"]))
+    yield GaugeMetricFamily("aitbc_fees_collected_ait", "AIT in the platform fee account", value=float(totals["fees"]))
+
+
+def _queues() -> Iterable:
+    from apps.monitoring.selectors import queue_depths
+
+    depths = queue_depths()
+    family = GaugeMetricFamily("aitbc_queue_depth", "Messages waiting in each Celery queue", labels=["queue"])
+    for queue, depth in depths["depths"].items():
+        family.add_metric([queue], depth)
+    yield family
+    if depths["error"]:
+        raise RuntimeError(depths["error"])
+
+
+GAUGES = {"ai": _ai, "gpu": _gpu, "marketplace": _marketplace, "trading": _trading, "queues": _queues}
+# Each domain service gauges its own data; monitoring gauges the whole platform.
+SERVICE_GAUGES = {
+    "ai": ("ai",),
+    "gpu": ("gpu",),
+    "marketplace": ("marketplace",),
+    "trading": ("trading",),
+    "monitoring": ("ai", "gpu", "marketplace", "trading", "queues"),
+}
+
+
+class DomainCollector:
+    """Domain gauges, read from the facades when Prometheus scrapes; a domain that fails says so in
+    aitbc_scrape_error instead of failing the whole scrape."""
+
+    def __init__(self, domains: Iterable[str]):
+        self.domains = tuple(domains)
+
+    def collect(self):
+        errors = GaugeMetricFamily(
+            "aitbc_scrape_error", "1 when a domain's gauges could not be read", labels=["domain"]
+        )
+        for domain in self.domains:
+            failed = 0
+            try:
+                yield from list(GAUGES[domain]())
+            except Exception:
+                log.exception("metrics: the %s gauges could not be read", domain)
+                failed = 1
+            errors.add_metric([domain], failed)
+        if self.domains:
+            yield errors
+
+
+class _ThisProcess:
+    """The default registry (this process's counters) as one collector of the scrape's registry."""
+
+    def collect(self):
+        return REGISTRY.collect()
+
+
+def metrics_registry(service: str) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ThisProcess())
+    registry.register(DomainCollector(SERVICE_GAUGES.get(service, ())))
+    return registry
+
+
+def metrics(request):
+    """GET /metrics: Prometheus text exposition."""
+    body = generate_latest(metrics_registry(settings.AITBC_SERVICE))
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from apps.accounts.facade import operator_principal
+from apps.ai.models import Job, JobAttempt
+from apps.ai.services.lifecycle import job_cancel, job_requeue
+
+
+class JobAttemptInline(admin.TabularInline):
+    model = JobAttempt
+    fields = ("number", "miner_id", "outcome", "error", "started_at", "ended_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(OperatorActions, ReadOnlyAdmin):
+    """Jobs hold escrow and carry prices: they change only through the job services (these actions included)."""
+
+    list_display = ("id", "type", "state", "client_id", "assigned_miner_id", "attempts", "max_price", "price",
+                    "created_at", "finished_at")  # fmt: skip
+    list_filter = ("state", "type", "region", "gpu_model")
+    search_fields = ("id", "client_id", "assigned_miner_id", "idempotency_key")
+    date_hierarchy = "created_at"
+    inlines = [JobAttemptInline]
+    actions = ["requeue", "cancel"]
+
+    @admin.action(description="Requeue the selected jobs (dispatch them again)", permissions=["operate"])
+    def requeue(self, request, queryset):
+        operator = operator_principal(request.user)
+        self.act_on_each(request, queryset, "requeued", lambda job: job_requeue(operator=operator, job_id=job.id))
+
+    @admin.action(description="Cancel the selected jobs (escrow refunded)", permissions=["operate"])
+    def cancel(self, request, queryset):
+        operator = operator_principal(request.user)
+        self.act_on_each(request, queryset, "canceled", lambda job: job_cancel(client=operator, job_id=job.id))
+
+
+@admin.register(JobAttempt)
+class JobAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("job", "number", "miner_id", "outcome", "started_at", "ended_at")
+    list_filter = ("outcome",)
+    search_fields = ("job__id", "miner_id")

@@ -1,0 +1,111 @@
+"""What the dashboard shows, read from each domain through its facade, the broker and the host."""
+
+import os
+from datetime import timedelta
+
+import psutil
+from django.conf import settings
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from aitbc_site.money import money_str
+from aitbc_site.queues import CONTROL_PLANE_QUEUES
+from aitbc_site.times import iso
+from apps.ai import facade as ai
+from apps.gpu import facade as gpu
+from apps.marketplace import facade as marketplace
+from apps.monitoring.models import WorkerProbe
+from apps.trading import facade as trading
+
+HISTORY_MINUTES = 30
+WORKER_SEEN_WITHIN = timedelta(minutes=2)
+
+
+def broker_kind() -> str:
+    return "redis" if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "filesystem"
+
+
+def queue_depths() -> dict:
+    """Messages waiting in each Celery queue: the control plane's and every GPU worker's (`gpu.<miner_id>`).
+
+    Asked of the broker through kombu: LLEN of the queue's lists on Redis, the queue's message files on
+    the embedded filesystem broker."""
+    from aitbc_site.celery import app
+
+    names = [*CONTROL_PLANE_QUEUES, *gpu.gpu_queue_names()]
+    try:
+        with app.connection_for_read() as connection:
+            channel = connection.default_channel
+            depths = {
+                name: channel.queue_declare(queue=name, durable=True, auto_delete=False).message_count for name in names
+            }
+    except Exception as exc:  # a broker that does not answer is the answer
+        return {"broker": broker_kind(), "depths": {}, "total": None, "error": f"{type(exc).__name__}: {exc}"}
+    return {"broker": broker_kind(), "depths": depths, "total": sum(depths.values()), "error": None}
+
+
+def workers_seen() -> list[dict]:
+    """Celery workers that ran a probe lately (beat sends one every 30 s): host, pid, last seen."""
+    since = timezone.now() - WORKER_SEEN_WITHIN
+    rows = (
+        WorkerProbe.objects.filter(created_at__gte=since)
+        .values("hostname", "pid")
+        .annotate(last_seen=Max("created_at"), probes=Count("id"))
+        .order_by("hostname", "pid")
+    )
+    return [{**row, "last_seen": iso(row["last_seen"])} for row in rows]
+
+
+def _ledger() -> dict:
+    totals = trading.ledger_totals()
+    return {k: money_str(v) if k not in ("entries", "escrow_holds") else v for k, v in totals.items()}
+
+
+def dashboard_summary() -> dict:
+    """Jobs, miners, GPUs, queues, ledger, chain and orders, each read from its own domain."""
+    return {
+        "generated_at": iso(timezone.now()),
+        "jobs": {"by_state": ai.jobs_by_state(), "per_minute": ai.jobs_per_minute(HISTORY_MINUTES)},
+        "miners": gpu.miner_counts(),
+        "gpus": {
+            "by_model": gpu.gpus_by_model(),
+            "utilization_per_minute": gpu.gpu_utilization_per_minute(HISTORY_MINUTES),
+        },
+        "queues": queue_depths(),
+        "workers": workers_seen(),
+        "ledger": _ledger(),
+        "settlements": trading.settlement_counts(),
+        "blocks": trading.chain_head(),
+        "orders": marketplace.open_orders(),
+    }
+
+
+def host_metrics() -> dict:
+    """This host's CPU, memory and disk (the disk that holds AITBC_HOME)."""
+    memory, swap = psutil.virtual_memory(), psutil.swap_memory()
+    disk = psutil.disk_usage(str(settings.AITBC_HOME))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (None, None, None)
+    return {
+        "generated_at": iso(timezone.now()),
+        "cpu": {
+            "percent": psutil.cpu_percent(interval=0.2),
+            "count": psutil.cpu_count(),
+            "load_1m": load[0],
+            "load_5m": load[1],
+            "load_15m": load[2],
+        },
+        "memory": {
+            "total_bytes": memory.total,
+            "used_bytes": memory.total - memory.available,
+            "available_bytes": memory.available,
+            "percent": memory.percent,
+            "swap_percent": swap.percent,
+        },
+        "disk": {
+            "path": str(settings.AITBC_HOME),
+            "total_bytes": disk.total,
+            "used_bytes": disk.used,
+            "free_bytes": disk.free,
+            "percent": disk.percent,
+        },
+    }
