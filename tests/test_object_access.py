@@ -56,6 +56,7 @@ PUBLIC = {
     ("governance", "GET", "/v1/governance/reports/{report_id}"): "transparency reports are public",
 }
 ADMIN_ONLY = {
+    ("ai", "POST", "/v1/jobs/{job_id}/requeue"): None,
     ("governance", "PUT", "/v1/governance/profiles/{principal_id}/role"): {"role": "council"},
 }
 
@@ -393,10 +394,9 @@ def test_no_request_body_lets_a_caller_set_a_field_the_server_owns():
 @pytest.mark.parametrize("endpoint", ADMIN_ONLY, ids=" ".join)
 def test_an_admin_only_endpoint_refuses_other_roles_with_403(settings, endpoint, role):
     service, method, path = endpoint
-    target = factories.principal("client")[0]
+    target = factories.funded_client("10")[0]
+    ids = {"principal_id": target.id, "job_id": factories.job(target).id}
 
-    refused = _principal(settings, role).call(
-        service, method, path.format(principal_id=target.id), ADMIN_ONLY[endpoint]
-    )
+    refused = _principal(settings, role).call(service, method, path.format(**ids), ADMIN_ONLY[endpoint])
 
     assert refused.status_code == 403, refused.content
