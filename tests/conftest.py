@@ -84,3 +84,15 @@ def flush_survives_a_running_stack():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture
+def edge_profiles(db):
+    """The published edge GPU profiles the gpu migration seeds, again: a transactional test's flush empties them."""
+    import importlib
+
+    from apps.gpu.models import EdgeGpuProfile
+
+    seed = importlib.import_module("apps.gpu.migrations.0003_edge_gpu_profiles_seed")
+    for model, *values in seed.PROFILES:
+        EdgeGpuProfile.objects.update_or_create(model=model, defaults=dict(zip(seed.FIELDS, values, strict=True)))

@@ -20,7 +20,7 @@ from apps.ai.services.claim import job_claim
 from apps.gpu.models import Gpu
 from tests import factories
 
-pytestmark = pytest.mark.django_db(databases="__all__")
+pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 ORIN = {"name": "NVIDIA Jetson AGX Orin", "uuid": "GPU-orin-1", "memory_mb": 62841}  # an edge GPU
 
 

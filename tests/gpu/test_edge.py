@@ -7,7 +7,7 @@ import pytest
 from apps.gpu.models import Gpu, GpuSample
 from tests import factories
 
-pytestmark = pytest.mark.django_db(databases="__all__")
+pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 H100 = {"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-1", "memory_mb": 81559, "compute_capability": "9.0"}
 COOL = [(1000, 60), (1559, 70), (1200, 65)]  # (memory used MiB, temperature C) per heartbeat
 

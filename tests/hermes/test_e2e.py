@@ -93,18 +93,6 @@ def test_a_client_runs_a_two_step_workflow_from_a_file_and_both_jobs_run_in_orde
     assert (balances["balance"], balances["held"]) == (Decimal(50) - paid, 0)
 
 
-@pytest.fixture
-def edge_profiles():
-    """The published profiles the gpu migration seeds (a transactional test before this one flushed them)."""
-    import importlib
-
-    from apps.gpu.models import EdgeGpuProfile
-
-    seed = importlib.import_module("apps.gpu.migrations.0003_edge_gpu_profiles_seed")
-    for model, *values in seed.PROFILES:
-        EdgeGpuProfile.objects.update_or_create(model=model, defaults=dict(zip(seed.FIELDS, values, strict=True)))
-
-
 def test_a_real_miner_worker_installs_and_reports_an_edge_replica(stack, edge_profiles):
     client = stack.principal("client", "edge-client")
     worker = gpu_worker(stack, "edge-worker")

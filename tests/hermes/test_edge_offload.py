@@ -12,7 +12,7 @@ from apps.hermes.services.edge import deployments_coordinate
 from tests import factories
 from tests.hermes.helpers import auth, history, post
 
-pytestmark = pytest.mark.django_db(databases="__all__")
+pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 ORIN = {"name": "NVIDIA Jetson AGX Orin", "uuid": "GPU-orin-1", "memory_mb": 62841}
 RTX = {"name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-4090-1", "memory_mb": 24564}
 
