@@ -12,6 +12,7 @@ from aitbc_cli.jobs import job
 from aitbc_cli.keys import keys
 from aitbc_cli.market import market
 from aitbc_cli.miner import miner
+from aitbc_cli.plugin import plugin
 from aitbc_cli.processes import beat, flower, serve, up, worker
 from aitbc_cli.trade import trade
 from aitbc_cli.wallet import wallet
@@ -36,6 +37,7 @@ cli.add_command(wallet)
 cli.add_command(explorer)
 cli.add_command(trade)
 cli.add_command(market)
+cli.add_command(plugin)
 
 
 def main():

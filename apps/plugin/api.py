@@ -182,6 +182,17 @@ def plugins_list(
     return {"items": items, "count": count}
 
 
+@router.post("/plugins/installs", auth=miners, response={200: InstallOut, 404: Error})
+def plugins_install_check(request, body: InstallIn):
+    """A miner about to run a runner plugin reports its install (sha256 freshly computed) and gets the verdict:
+    run it only when status is `verified`. The verdict is recorded as this miner's install."""
+    miner = gpu.miner_for_principal(request.auth.id)
+    if miner is None:
+        raise NotFound("this miner key has no registered miner: POST /gpu/v1/miners/register first")
+    install = install_check(miner_id=miner.id, principal_id=request.auth.id, report=body.model_dump())
+    return install_view(install)
+
+
 @router.get("/plugins/{plugin_id}", auth=any_principal, response={200: PluginOut, 404: Error})
 def plugins_get(request, plugin_id: UUID):
     return plugin_views([plugin_get(plugin_id)])[0]
@@ -200,17 +211,6 @@ def plugins_installs(request, plugin_id: UUID):
     """Where this version is installed and whether each copy verified (an admin sees every miner's, a miner its own)."""
     items = installs_for(request.auth, plugin_get(plugin_id))
     return {"items": items, "count": len(items)}
-
-
-@router.post("/plugins/installs", auth=miners, response={200: InstallOut, 404: Error})
-def plugins_install_check(request, body: InstallIn):
-    """A miner about to run a runner plugin reports its install (sha256 freshly computed) and gets the verdict:
-    run it only when status is `verified`. The verdict is recorded as this miner's install."""
-    miner = gpu.miner_for_principal(request.auth.id)
-    if miner is None:
-        raise NotFound("this miner key has no registered miner: POST /gpu/v1/miners/register first")
-    install = install_check(miner_id=miner.id, principal_id=request.auth.id, report=body.model_dump())
-    return install_view(install)
 
 
 @router.post(
