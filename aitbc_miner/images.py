@@ -70,8 +70,10 @@ def _unfilter_row(kind: int, line: bytearray, prev: bytearray, bpp: int) -> byte
     return out
 
 
-def png_decode(data: bytes) -> dict:
-    """{"width", "height", "bit_depth", "color_type", "channels", "pixels": ndarray (h, w, c) or None}."""
+def png_decode(data: bytes, *, pixels: bool = True) -> dict:
+    """{"width", "height", "bit_depth", "color_type", "channels", "pixels": ndarray (h, w, c) or None}.
+
+    With pixels=False only the header is read (nothing is inflated): what a platform checks at submit."""
     header, idat, palette = None, [], None
     for kind, body in png_chunks(data):
         if kind == b"IHDR":
@@ -86,15 +88,16 @@ def png_decode(data: bytes) -> dict:
     if color not in PNG_CHANNELS or not width or not height or width * height > MAX_PIXELS:
         raise ImageError(f"unsupported PNG: {width}x{height}, colour type {color}")
     info = {"width": width, "height": height, "bit_depth": depth, "color_type": color, "channels": PNG_CHANNELS[color]}
-    if interlace or depth not in (8, 16) or (color == 3 and (depth != 8 or palette is None)):
+    if not pixels or interlace or depth not in (8, 16) or (color == 3 and (depth != 8 or palette is None)):
         return {**info, "pixels": None}  # measured, not decoded: Adam7 and sub-byte depths are not supported
-    try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as exc:
-        raise ImageError(f"PNG image data does not inflate: {exc}") from None
     bpp = PNG_CHANNELS[color] * depth // 8
     stride = width * bpp
-    if len(raw) != height * (stride + 1):
+    expected = height * (stride + 1)
+    try:  # never more than the header says: a small file cannot inflate into a huge one
+        raw = zlib.decompressobj().decompress(b"".join(idat), expected + 1)
+    except zlib.error as exc:
+        raise ImageError(f"PNG image data does not inflate: {exc}") from None
+    if len(raw) != expected:
         raise ImageError("PNG image data has the wrong length for its size")
     rows, prev = [], bytearray(stride)
     for y in range(height):
@@ -123,11 +126,20 @@ def jpeg_size(data: bytes) -> dict:
     raise ImageError("JPEG without a frame header")
 
 
-def image_read(data: bytes) -> dict:
-    """What an image is: format and size always; pixels (ndarray) for PNG."""
+def image_read(data: bytes, *, pixels: bool = True) -> dict:
+    """What an image is: format and size always; pixels (ndarray) for PNG unless pixels=False."""
+    try:
+        return _image_read(data, pixels)
+    except (struct.error, IndexError, ValueError) as exc:  # truncated or malformed headers
+        if isinstance(exc, ImageError):
+            raise
+        raise ImageError(f"malformed image: {exc}") from None
+
+
+def _image_read(data: bytes, pixels: bool) -> dict:
     kind = image_format(data)
     if kind == "png":
-        return {"format": "png", **png_decode(data)}
+        return {"format": "png", **png_decode(data, pixels=pixels)}
     if kind == "jpeg":
         return {"format": "jpeg", **jpeg_size(data)}
     if kind == "gif":

@@ -199,7 +199,7 @@ class MultimodalRunner(Runner):
             if kind != "image" or not isinstance(item.get("data"), str):
                 raise PayloadError(f"payload.inputs[{i}] must be {{type: text, text}} or {{type: image, data}}")
             try:
-                header = image_read(base64.b64decode(item["data"], validate=True))
+                header = image_read(base64.b64decode(item["data"], validate=True), pixels=False)
             except (binascii.Error, ImageError, ValueError) as exc:
                 raise PayloadError(f"payload.inputs[{i}].data is not a base64 PNG, JPEG or GIF: {exc}") from None
             checked.append({"type": "image", "data": item["data"], "pixels": header["width"] * header["height"]})

@@ -28,6 +28,8 @@ class InputItem(Schema):
     def one_kind(self):
         if (self.type == "text") != (self.text is not None) or (self.type == "image") != (self.data is not None):
             raise ValueError("a text input has `text`, an image input has `data` (base64), nothing else")
+        if "\x00" in (self.text or ""):
+            raise ValueError("text may not contain NUL characters")
         return self
 
 

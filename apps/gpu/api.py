@@ -121,6 +121,11 @@ class Metrics(Schema):
     model_config = ConfigDict(extra="allow")
     gpu_seconds: float = Field(ge=0)
     duration_ms: float = Field(0, ge=0)
+    # named, because ninja's Schema drops undeclared keys whatever `extra` says
+    device: str | None = Field(None, max_length=200)
+    device_kind: str | None = Field(None, max_length=16)
+    nvml: dict[str, Any] | None = None
+    plugin: dict[str, Any] | None = Field(None, description="the runner plugin that ran it: name, version, sha256")
 
 
 class ResultIn(Schema):

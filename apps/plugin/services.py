@@ -45,8 +45,8 @@ def _checked(spec: PluginSpec) -> PluginSpec:
         raise Invalid("sha256: must be 64 hexadecimal characters")
     if spec.kind == PluginKind.RUNNER and builtin_runner(spec.name) is not None:
         raise Invalid(f"name: {spec.name!r} is a built-in job type; a runner plugin cannot replace it")
-    if len(spec.description) > 2000:
-        raise Invalid("description: at most 2000 characters")
+    if len(spec.description) > 2000 or "\x00" in spec.description:
+        raise Invalid("description: at most 2000 characters, and no NUL characters")
     return PluginSpec(spec.name, spec.version, spec.kind, spec.entry_point, sha256, spec.description.strip())
 
 
@@ -77,7 +77,7 @@ def plugin_yank(*, principal: PrincipalView, plugin_id: UUID, reason: str) -> Pl
             raise Forbidden("only the plugin's publisher or an admin may yank it")
         if plugin.yanked_at is not None:
             raise Conflict(f"{plugin.name} {plugin.version} is already yanked", code="already_yanked")
-        plugin.yanked_at, plugin.yank_reason = timezone.now(), reason.strip()[:500]
+        plugin.yanked_at, plugin.yank_reason = timezone.now(), reason.replace("\x00", "").strip()[:500]
         plugin.save(update_fields=["yanked_at", "yank_reason", "updated_at"])
     installs_recheck(plugin)
     return plugin
@@ -91,6 +91,8 @@ def review_add(*, principal: PrincipalView, plugin_id: UUID, rating: int, commen
         raise Forbidden("a publisher may not review its own plugin")
     if not 1 <= rating <= 5:
         raise Invalid("rating: from 1 to 5")
+    if "\x00" in comment:
+        raise Invalid("comment: may not contain NUL characters")
     try:
         with transaction.atomic(using=DB):
             return PluginReview.objects.create(
@@ -125,6 +127,7 @@ def install_verdict(report: dict) -> tuple[str, Plugin | None, str]:
 
 
 def _install_record(*, miner_id: UUID, principal_id: UUID, report: dict) -> PluginInstall:
+    report = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in report.items()}
     status, plugin, detail = install_verdict(report)
     install, _ = PluginInstall.objects.update_or_create(
         miner_id=miner_id,

@@ -28,8 +28,9 @@ def post(api, path, key, body):
 
 
 def tune(api, key, **changes):
-    body = {"type": "matmul", "payload": {"repeat": 1}, "parameters": {"n": [64, 128, 256], "dtype": ["float32", "float64"]},
-            "metric": "tflops", "goal": "max", "max_price_per_job": "0.5", **changes}  # fmt: skip
+    parameters = {"n": [64, 128, 256], "dtype": ["float32", "float64"]}
+    body = {"type": "matmul", "payload": {"repeat": 1}, "parameters": parameters, "metric": "tflops", "goal": "max",
+            "max_price_per_job": "0.5", **changes}  # fmt: skip
     return post(api, "/v1/optimization/tune", key, body)
 
 
