@@ -97,7 +97,7 @@ def benchmark_refresh(benchmark: Benchmark) -> Benchmark:
                 continue
             run.state = job.state
             if job.state == JobState.COMPLETED:
-                run.seconds = float((job.metrics or {}).get("duration_ms", 0)) / 1000
+                run.seconds = round(float((job.metrics or {}).get("duration_ms", 0)) / 1000, 6)
             run.save(update_fields=["state", "seconds", "updated_at"])
         if all(r.state in TERMINAL_STATES for r in runs):
             done = any(r.state == JobState.COMPLETED for r in runs)
