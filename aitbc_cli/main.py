@@ -15,6 +15,7 @@ from aitbc_cli.keys import keys
 from aitbc_cli.market import market
 from aitbc_cli.miner import miner
 from aitbc_cli.monitor import monitor
+from aitbc_cli.plugin import plugin
 from aitbc_cli.processes import beat, flower, serve, up, worker
 from aitbc_cli.trade import trade
 from aitbc_cli.wallet import wallet
@@ -44,6 +45,7 @@ cli.add_command(hermes)
 cli.add_command(workflow)
 cli.add_command(gov)
 cli.add_command(monitor)
+cli.add_command(plugin)
 
 
 def main():

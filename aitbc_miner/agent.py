@@ -14,7 +14,8 @@ import httpx
 from aitbc_client.http import Api, ApiError
 from aitbc_miner import gpus
 from aitbc_miner.edge import edge_replicas_install_quietly
-from aitbc_miner.runners import Device, runners
+from aitbc_miner.plugins import PluginInstall, plugin_installs
+from aitbc_miner.runners import Device, runner_types
 
 log = logging.getLogger("aitbc.miner")
 
@@ -64,7 +65,8 @@ class MinerAgent:
             "cuda_version": self.host.cuda_version,
             "driver_version": self.host.driver_version,
             "models": [],
-            "runners": sorted(runners()),
+            "runners": runner_types(),
+            "plugins": [install.report() for install in plugin_installs().values()],
         }
 
     def register(self) -> dict:
@@ -80,7 +82,20 @@ class MinerAgent:
         self.miner_id, self.queue_name = registered["miner_id"], registered["queue"]
         self.registered_runners = set(body["capabilities"]["runners"])
         self.heartbeat_interval = float(registered["heartbeat_interval_s"])
+        for plugin in registered.get("plugins") or ():
+            if plugin["status"] != "verified":
+                name, version, detail = plugin["name"], plugin["version"], plugin["detail"]
+                log.warning("runner plugin %s %s will not run here: %s", name, version, detail)
         return registered
+
+    def capabilities_report(self) -> dict:
+        """Sends the capabilities again (plugin sha256s recomputed); the platform re-checks the plugins."""
+        body = {"capabilities": self.capabilities()}
+        return self.api.put("gpu", f"/v1/miners/{self.miner_id}/capabilities", json=body)
+
+    def plugin_check(self, plugin: PluginInstall) -> dict:
+        """The registry's verdict on this install ({"status", "detail"}), recorded as this miner's install."""
+        return self.api.post("plugin", "/v1/plugins/installs", json=plugin.report()).json()
 
     def running_jobs(self) -> list[str]:
         with self._lock:

@@ -9,7 +9,8 @@ from importlib.metadata import entry_points
 import httpx
 
 from aitbc_client.http import ApiError
-from aitbc_miner.runners import BUILT_IN, runners
+from aitbc_miner.plugins import plugin_entry_points
+from aitbc_miner.runners import BUILT_IN, runner_types
 
 log = logging.getLogger("aitbc.miner")
 
@@ -26,11 +27,11 @@ def runner_version(name: str) -> str:
 
 def runner_check(name: str) -> tuple[str, str, str]:
     """(state, reason, version) of the runner on this host, after looking for newly installed packages."""
-    runners.cache_clear()
+    plugin_entry_points.cache_clear()
     try:
-        found = runners()
+        found = runner_types()
     except Exception as exc:  # a broken plugin package must not stop the report
-        return "FAILED", f"loading the aitbc.runners entry points failed: {type(exc).__name__}: {exc}", ""
+        return "FAILED", f"reading the aitbc.runners entry points failed: {type(exc).__name__}: {exc}", ""
     if name not in found:
         have = ", ".join(sorted(found))
         return "FAILED", f"no runner {name!r} on this host (it has {have}); pip-install a package providing it", ""

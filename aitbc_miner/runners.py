@@ -1,9 +1,17 @@
-"""Job runners, keyed by job type. Built in: echo, sleep, matmul. A pip package adds more through the
-`aitbc.runners` entry point group (each entry point names a Runner subclass)."""
+"""Job runners, keyed by job type. Built in: echo, sleep, matmul, multimodal. A pip package adds more through
+the `aitbc.runners` entry point group: each entry point's name is the job type, its value a Runner subclass
+(see aitbc_miner.plugins for how a miner finds and verifies them before importing one)."""
 
+import base64
+import binascii
+import hashlib
+import logging
+import re
 import time
-from functools import lru_cache
-from importlib.metadata import entry_points
+from collections import Counter
+from functools import cache, lru_cache
+
+log = logging.getLogger("aitbc.miner")
 
 
 class PayloadError(ValueError):
@@ -139,18 +147,140 @@ def _matmul_numpy(n: int, repeat: int, dtype: str) -> tuple[float, float]:
     return time.perf_counter() - started, float(np.abs(c).mean())
 
 
-BUILT_IN = (EchoRunner, SleepRunner, MatmulRunner)
+MULTIMODAL_MAX_INPUTS = 16
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _text_stats(text: str) -> dict:
+    words = [w.casefold() for w in WORD.findall(text)]
+    return {
+        "characters": len(text),
+        "words": len(words),
+        "lines": len(text.splitlines()),
+        "distinct_words": len(set(words)),
+        "top_words": [[w, n] for w, n in Counter(words).most_common(5)],
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def _image_stats(data: bytes) -> dict:
+    from aitbc_miner.images import image_read, pixel_stats
+
+    image = image_read(data)
+    pixels = image.pop("pixels")
+    stats = {**image, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pixels": None}
+    if pixels is not None:
+        stats["pixels"] = pixel_stats(pixels)
+        if pixels.shape[-1] >= 3:
+            rgb = pixels[:, :, :3].astype("float64")
+            stats["pixels"]["luminance"] = round(float((rgb @ [0.299, 0.587, 0.114]).mean()), 4)
+    return stats
+
+
+class MultimodalRunner(Runner):
+    type = "multimodal"
+    description = (
+        "payload.inputs: up to 16 of {type: text, text} and {type: image, data: base64 PNG/JPEG/GIF}; "
+        "text statistics and decoded image statistics (PNG pixels); payload.repeat runs it again, for benchmarks"
+    )
+
+    def validate(self, payload):
+        from aitbc_miner.images import ImageError, image_read
+
+        inputs = payload.get("inputs")
+        if not isinstance(inputs, list) or not 1 <= len(inputs) <= MULTIMODAL_MAX_INPUTS:
+            raise PayloadError(f"payload.inputs must be a list of 1 to {MULTIMODAL_MAX_INPUTS} inputs")
+        checked = []
+        for i, item in enumerate(inputs):
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "text" and isinstance(item.get("text"), str):
+                checked.append({"type": "text", "text": item["text"]})
+                continue
+            if kind != "image" or not isinstance(item.get("data"), str):
+                raise PayloadError(f"payload.inputs[{i}] must be {{type: text, text}} or {{type: image, data}}")
+            try:
+                header = image_read(base64.b64decode(item["data"], validate=True), pixels=False)
+            except (binascii.Error, ImageError, ValueError) as exc:
+                raise PayloadError(f"payload.inputs[{i}].data is not a base64 PNG, JPEG or GIF: {exc}") from None
+            checked.append({"type": "image", "data": item["data"], "pixels": header["width"] * header["height"]})
+        repeat = _int_field(payload, "repeat", 1, 1, 50)
+        return {"inputs": [{k: v for k, v in c.items() if k != "pixels"} for c in checked], "repeat": repeat,
+                "work_bytes": sum(c.get("pixels", 0) * 4 + len(c.get("text", "")) for c in checked)}  # fmt: skip
+
+    def estimate_gpu_seconds(self, payload):
+        return 0.5 + payload["repeat"] * payload["work_bytes"] * 2e-6
+
+    def run(self, payload, device):
+        started = time.perf_counter()
+        for _ in range(payload["repeat"]):
+            outputs = [
+                {"type": "text", **_text_stats(item["text"])}
+                if item["type"] == "text"
+                else {"type": "image", **_image_stats(base64.b64decode(item["data"]))}
+                for item in payload["inputs"]
+            ]
+        images = [o for o in outputs if o["type"] == "image"]
+        return {
+            "outputs": outputs,
+            "texts": len(outputs) - len(images),
+            "images": len(images),
+            "total_words": sum(o["words"] for o in outputs if o["type"] == "text"),
+            "total_pixels": sum(o["width"] * o["height"] for o in images),
+            "repeat": payload["repeat"],
+            "seconds": time.perf_counter() - started,
+        }
+
+
+BUILT_IN = (EchoRunner, SleepRunner, MatmulRunner, MultimodalRunner)
+
+
+def builtin_runner(job_type: str) -> Runner | None:
+    """A runner that ships with AITBC (what the platform itself may validate payloads with)."""
+    return _builtin().get(job_type)
 
 
 @lru_cache(maxsize=1)
+def _builtin() -> dict[str, Runner]:
+    return {cls.type: cls() for cls in BUILT_IN}
+
+
+@cache
+def plugin_runner_load(job_type: str) -> Runner | None:
+    """Imports the `aitbc.runners` entry point named `job_type` (a Runner subclass) and makes one.
+
+    Importing runs the plugin's code: a miner verifies the plugin's sha256 first (aitbc_miner.plugins)."""
+    from aitbc_miner.plugins import plugin_entry_points
+
+    entry_point = plugin_entry_points().get(job_type)
+    if entry_point is None:
+        return None
+    cls = entry_point.load()
+    if not (isinstance(cls, type) and issubclass(cls, Runner)) or cls.type not in ("", job_type):
+        raise TypeError(f"entry point {job_type} = {entry_point.value} is not a Runner of type {job_type!r}")
+    runner = cls()
+    runner.type = job_type
+    return runner
+
+
+def runner_types() -> list[str]:
+    """Every job type this host can run, found without importing any plugin."""
+    from aitbc_miner.plugins import plugin_entry_points
+
+    return sorted({*_builtin(), *plugin_entry_points()})
+
+
 def runners() -> dict[str, Runner]:
-    """Every runner this host knows: the built-in ones and those installed through `aitbc.runners`."""
-    found = {cls.type: cls() for cls in BUILT_IN}
-    for entry_point in entry_points(group="aitbc.runners"):
-        cls = entry_point.load()
-        found[cls.type or entry_point.name] = cls()
+    """Every runner this host knows: the built-in ones and those installed through `aitbc.runners`
+    (imported here; a plugin that fails to import is left out)."""
+    found = dict(_builtin())
+    for job_type in runner_types():
+        if job_type not in found:
+            try:
+                found[job_type] = plugin_runner_load(job_type)
+            except Exception as exc:  # a broken plugin must not take the built-in runners down with it
+                log.warning("runner plugin %s does not load: %s", job_type, exc)
     return found
 
 
 def runner_for(job_type: str) -> Runner | None:
-    return runners().get(job_type)
+    return builtin_runner(job_type) or plugin_runner_load(job_type)

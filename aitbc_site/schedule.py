@@ -16,6 +16,7 @@ BEAT_SCHEDULE = dict(
         every(10, "marketplace.match_books", Queue.MATCHING),
         every(2, "trading.seal_block", Queue.SEALING),
         every(5, "ai.sweep_jobs", Queue.CONTROL),
+        every(3, "ai.refresh_studies", Queue.CONTROL),
         every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
         every(2, "hermes.advance_workflows", Queue.CONTROL),
         every(10, "hermes.coordinate_edge", Queue.CONTROL),

@@ -34,25 +34,25 @@ def claimed_job_view(job) -> dict:
 
 
 def job_request_check(*, type: str, payload: dict | None = None) -> None:
-    """422 (Invalid) when `type` is no known job type or, when a payload is given, the payload is wrong for it."""
-    from aitbc_miner.runners import runner_for, runners
-    from aitbc_site.errors import Invalid
-    from apps.ai.services.submit import JobRequest, _payload_checked
+    """422 (Invalid) when `type` is no known job type (built in, or from a registered runner plugin) or, when
+    a payload is given, the payload is wrong for it: the same checks as a submit."""
+    from apps.ai.services.submit import JobRequest, _payload_checked, runner_of
 
-    if runner_for(type) is None:
-        raise Invalid(f"type: unknown job type {type!r}; known types: {', '.join(sorted(runners()))}")
+    runner_of(type)
     if payload is not None:
         _payload_checked(JobRequest(type=type, payload=payload, max_price=0, ttl_seconds=0))
 
 
 def job_estimate_gpu_seconds(*, type: str, payload: dict) -> float | None:
     """The runner's own estimate of a job's GPU-seconds; None for an unknown type or a payload it refuses."""
-    from aitbc_miner.runners import PayloadError, runner_for
+    from aitbc_miner.runners import PayloadError
+    from aitbc_site.errors import Invalid
+    from apps.ai.services.submit import runner_of
 
-    runner = runner_for(type)
     try:
-        return runner.estimate_gpu_seconds(runner.validate(dict(payload))) if runner else None
-    except PayloadError:
+        runner = runner_of(type)
+        return runner.estimate_gpu_seconds(runner.validate(dict(payload)))
+    except (Invalid, PayloadError):
         return None
 
 
@@ -209,3 +209,20 @@ def job_find_by_key(*, client_id, idempotency_key: str) -> JobInfo | None:
 
     job = Job.objects.filter(client_id=client_id, idempotency_key=idempotency_key).first() if idempotency_key else None
     return JobInfo.from_model(job) if job else None
+
+
+def job_type_counts(types: list[str]) -> dict[str, dict]:
+    """Per job type: jobs completed and failed, and completed ones by the plugin version their miner
+    reported running (metrics.plugin.version), from the job history."""
+    from django.db.models import Count
+
+    from apps.ai.models import Job, JobState
+
+    counts = {t: {"completed": 0, "failed": 0, "by_version": {}} for t in types}
+    jobs = Job.objects.filter(type__in=types, state__in=(JobState.COMPLETED, JobState.FAILED))
+    for row in jobs.values("type", "state").annotate(n=Count("id")):
+        counts[row["type"]][row["state"].lower()] = row["n"]
+    completed = jobs.filter(state=JobState.COMPLETED, metrics__plugin__version__isnull=False)
+    for row in completed.values("type", "metrics__plugin__version").annotate(n=Count("id")):
+        counts[row["type"]]["by_version"][str(row["metrics__plugin__version"])] = row["n"]
+    return counts

@@ -18,6 +18,8 @@ def miner_fit(miner: MinerView, job) -> str | None:
     """None when the miner meets every constraint of the job; otherwise the first one it misses."""
     if job.type not in miner.runners:
         return f"no runner for {job.type!r}"
+    if job.pinned_miner_id and job.pinned_miner_id != miner.id:
+        return "the job is for another miner"
     if job.region and job.region != miner.region:
         return f"region {job.region!r} (miner is in {miner.region or 'no region'!r})"
     gpus = [(name, memory) for name, memory in miner.gpus if job.gpu_model.lower() in name.lower()]
@@ -50,6 +52,7 @@ def claimable_filter(miner: MinerView) -> Q:
         miner_cuda = 0
     return (
         Q(type__in=miner.runners)
+        & (Q(pinned_miner_id__isnull=True) | Q(pinned_miner_id=miner.id))
         & (Q(region="") | Q(region=miner.region))
         & Q(min_vram_mb__lte=max_vram, min_cuda__lte=miner_cuda)
         & Q(max_price__gte=ExpressionWrapper(F("expected_units") * price, output_field=MoneyField()))

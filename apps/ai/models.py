@@ -40,6 +40,7 @@ class Job(models.Model):
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="runs started")
     max_attempts = models.PositiveIntegerField(default=3)
+    pinned_miner_id = models.UUIDField(null=True, blank=True, help_text="only this miner may run it")
     assigned_miner_id = models.UUIDField(null=True, blank=True)
     assigned_principal_id = models.UUIDField(null=True, blank=True)
     unit_price = MoneyField(null=True, blank=True, help_text="the assigned miner's, per GPU-second")
@@ -97,3 +98,91 @@ class JobAttempt(models.Model):
 
     def __str__(self):
         return f"{self.job_id} #{self.number} on {self.miner_id}: {self.outcome}"
+
+
+class StudyStatus(models.TextChoices):
+    RUNNING = "RUNNING"  # some of its jobs have not finished
+    COMPLETED = "COMPLETED"  # every job finished, at least one completed
+    FAILED = "FAILED"  # every job finished, none completed
+
+
+class Benchmark(models.Model):
+    """Benchmark jobs of one type on chosen miners; their measured speed steers dispatch for that type."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_id = models.UUIDField(db_index=True)
+    job_type = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict, help_text="the workload every run gets (validated)")
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.RUNNING)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.job_type} benchmark {self.id} ({self.status})"
+
+
+class BenchmarkRun(models.Model):
+    """One benchmark job on one miner and, once it completed, the seconds the miner measured."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="runs")
+    miner_id = models.UUIDField()
+    job_type = models.CharField(max_length=64)
+    job_id = models.UUIDField(unique=True)
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    seconds = models.FloatField(null=True, blank=True, help_text="metrics.duration_ms / 1000 of the completed job")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["benchmark", "id"]
+        indexes = [models.Index(fields=["job_type", "miner_id"])]
+
+    def __str__(self):
+        return f"{self.job_type} on {self.miner_id}: {self.seconds}"
+
+
+class TuneStudy(models.Model):
+    """A parameter sweep: one job per combination of the parameters; the best by the objective wins."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_id = models.UUIDField(db_index=True)
+    job_type = models.CharField(max_length=64)
+    base_payload = models.JSONField(default=dict)
+    parameters = models.JSONField(default=dict, help_text="name -> list of values")
+    metric = models.CharField(max_length=64)
+    goal = models.CharField(max_length=3, choices=[("min", "min"), ("max", "max")])
+    max_price_per_job = MoneyField()
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.RUNNING)
+    best_trial = models.ForeignKey("TuneTrial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"tune {self.id} of {self.job_type} ({self.status})"
+
+
+class TuneTrial(models.Model):
+    study = models.ForeignKey(TuneStudy, on_delete=models.CASCADE, related_name="trials")
+    number = models.PositiveIntegerField()
+    params = models.JSONField(default=dict)
+    job_id = models.UUIDField(unique=True)
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    value = models.FloatField(null=True, blank=True, help_text="the objective's value, once completed")
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="tune_trial_number")]
+
+    def __str__(self):
+        return f"trial {self.number} of {self.study_id}: {self.value}"

@@ -30,3 +30,12 @@ def settle_job(job_id: str) -> str | None:
     """Pays a completed job and signs its receipt; running it again moves no money."""
     job = job_settle_completed(UUID(job_id))
     return str(job.receipt_id) if job.receipt_id else None
+
+
+@shared_task(name="ai.refresh_studies", soft_time_limit=25, time_limit=30)
+def refresh_studies() -> dict:
+    """Benchmarks and parameter sweeps follow their jobs: measured seconds stored, best trials named."""
+    from apps.ai.benchmarks import benchmarks_refresh_running
+    from apps.ai.tuning import tunes_refresh_running
+
+    return {"benchmarks_finished": benchmarks_refresh_running(), "tunes_finished": tunes_refresh_running()}

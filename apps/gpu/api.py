@@ -37,12 +37,24 @@ class GpuSpec(Schema):
     compute_capability: str = Field("", max_length=16)
 
 
+class PluginReport(Schema):
+    """A runner plugin installed on the miner (aitbc_miner.plugins): checked against the plugin registry."""
+
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=64)
+    entry_point: str = Field(max_length=200)
+    distribution: str = Field("", max_length=200)
+    sha256: str = Field("", max_length=64)
+    error: str = Field("", max_length=500)
+
+
 class Capabilities(Schema):
     gpus: list[GpuSpec] = Field(default_factory=list, max_length=64)
     cuda_version: str = Field("", max_length=16)
     driver_version: str = Field("", max_length=32)
     models: list[str] = Field(default_factory=list, max_length=200)
     runners: list[str] = Field(default_factory=list, max_length=200)
+    plugins: list[PluginReport] = Field(default_factory=list, max_length=200)
 
 
 class RegisterIn(Schema):
@@ -55,12 +67,20 @@ class RegisterIn(Schema):
     mode: Literal["poll", "celery"] = "poll"
 
 
+class PluginVerdict(Schema):
+    name: str
+    version: str
+    status: str
+    detail: str
+
+
 class RegisterOut(Schema):
     miner_id: UUID
     status: str
     heartbeat_interval_s: int
     lease_timeout_s: int
     queue: str
+    plugins: list[PluginVerdict] = Field(default_factory=list, description="the registry's verdict on each")
 
 
 class GpuReading(Schema):
@@ -101,6 +121,11 @@ class Metrics(Schema):
     model_config = ConfigDict(extra="allow")
     gpu_seconds: float = Field(ge=0)
     duration_ms: float = Field(0, ge=0)
+    # named, because ninja's Schema drops undeclared keys whatever `extra` says
+    device: str | None = Field(None, max_length=200)
+    device_kind: str | None = Field(None, max_length=16)
+    nvml: dict[str, Any] | None = None
+    plugin: dict[str, Any] | None = Field(None, description="the runner plugin that ran it: name, version, sha256")
 
 
 class ResultIn(Schema):
@@ -157,6 +182,7 @@ def miners_register(request, body: RegisterIn):
         "heartbeat_interval_s": parameter_get("heartbeat_interval_s"),
         "lease_timeout_s": parameter_get("lease_timeout_s"),
         "queue": gpu_queue(str(miner.id)),
+        "plugins": miner.capabilities.get("plugins") or [],
     }
 
 

@@ -11,6 +11,7 @@ from aitbc_site.errors import NotFound
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
 from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerStatus
+from apps.plugin import facade as plugin
 
 DB = "gpu"
 SAMPLE_RETENTION = timedelta(days=2)
@@ -59,6 +60,16 @@ def miner_register(
     with transaction.atomic(using=DB):
         miner, _ = Miner.objects.select_for_update().update_or_create(principal_id=principal.id, defaults=fields)
         gpus_sync(miner=miner, capabilities=capabilities)
+    return _plugins_checked(miner)
+
+
+def _plugins_checked(miner: Miner) -> Miner:
+    """The plugin registry checks the miner's runner plugins; runners it does not vouch for are dropped."""
+    checked = plugin.capabilities_checked(
+        miner_id=miner.id, principal_id=miner.principal_id, capabilities=miner.capabilities
+    )
+    Miner.objects.filter(id=miner.id).update(capabilities=checked, updated_at=timezone.now())
+    miner.capabilities = checked
     return miner
 
 
@@ -86,7 +97,7 @@ def miner_capabilities_set(*, miner: Miner, capabilities: dict) -> Miner:
         miner.capabilities = capabilities
         miner.save(update_fields=["capabilities", "updated_at"])
         gpus_sync(miner=miner, capabilities=capabilities)
-    return miner
+    return _plugins_checked(miner)
 
 
 def miner_deregister(*, miner: Miner) -> int:

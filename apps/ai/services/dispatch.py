@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 from aitbc_site.queues import gpu_queue
 from apps.ai.matching import miner_fit
 from apps.ai.models import HELD_STATES, Job, JobState
+from apps.ai.speeds import benchmark_seconds
 from apps.governance.facade import parameter_get
 from apps.gpu import facade as gpu
 
@@ -31,7 +33,9 @@ def gpu_worker_wake(miner_id: UUID, job_id: UUID) -> None:
 
 
 def job_dispatch(job_id: UUID) -> UUID | None:
-    """Assigns a queued job to the cheapest, least loaded online GPU worker that fits it and wakes it.
+    """Assigns a queued job to the online GPU worker that fits it at the lowest expected cost (unit price x
+    its mean benchmark seconds for the job's type, or x the job's estimate where it has no benchmark), the
+    least loaded first among equals, and wakes it.
 
     Polling miners need no wake-up: they claim queued jobs themselves. Returns the miner woken, if any.
     """
@@ -47,7 +51,14 @@ def job_dispatch(job_id: UUID) -> UUID | None:
         if not fitting:
             job.save(update_fields=["dispatched_at", "updated_at"])
             return None
-        best = min(fitting, key=lambda m: (m.unit_price, loads.get(m.id, 0) / m.concurrency))
+        seconds = benchmark_seconds(job.type, [m.id for m in fitting])  # measured speed, where benchmarked
+        best = min(
+            fitting,
+            key=lambda m: (
+                m.unit_price * Decimal(str(seconds.get(m.id, job.expected_units))),
+                loads.get(m.id, 0) / m.concurrency,
+            ),
+        )
         job.state = JobState.ASSIGNED
         job.assigned_miner_id, job.assigned_principal_id = best.id, best.principal_id
         job.lease_expires_at = now + timedelta(seconds=parameter_get("assign_timeout_s"))

@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aitbc_client.canonical import canonical_json, sha256_hex
-from aitbc_miner.runners import PayloadError, runner_for, runners
+from aitbc_miner.runners import BUILT_IN, PayloadError, Runner, builtin_runner
 from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
 from aitbc_site.money import quantize
 from apps.accounts.facade import PrincipalView
 from apps.ai.matching import cuda_code
 from apps.ai.models import Job, JobState
 from apps.governance.facade import parameter_get
+from apps.plugin import facade as plugin
 from apps.trading import facade as trading
 
 DB = "ai"
@@ -29,17 +30,27 @@ class JobRequest:
     payload: dict = field(default_factory=dict)
     constraints: dict = field(default_factory=dict)
     priority: int = 0
+    pinned_miner_id: str | None = None  # only this miner may run it (benchmarks); never set by a client
 
     def sha256(self) -> str:
         return sha256_hex(canonical_json({**self.__dict__, "max_price": str(self.max_price)}))
 
 
-def _payload_checked(request: JobRequest) -> dict:
-    runner = runner_for(request.type)
+def runner_of(job_type: str) -> Runner:
+    """The runner the platform validates a job type with: a built-in one, or for a type a registered runner
+    plugin provides, the base Runner (the plugin's code runs on miners only, which validate its payload)."""
+    runner = builtin_runner(job_type)
+    if runner is None and plugin.runner_plugin_registered(job_type):
+        runner = Runner()
     if runner is None:
-        raise Invalid(f"type: unknown job type {request.type!r}; known types: {', '.join(sorted(runners()))}")
+        known = sorted({*(cls.type for cls in BUILT_IN), *plugin.runner_plugin_types()})
+        raise Invalid(f"type: unknown job type {job_type!r}; known types: {', '.join(known)}")
+    return runner
+
+
+def _payload_checked(request: JobRequest) -> dict:
     try:
-        payload = runner.validate(dict(request.payload))
+        payload = runner_of(request.type).validate(dict(request.payload))
     except PayloadError as exc:
         raise Invalid(str(exc)) from None
     if len(canonical_json(payload)) > settings.AITBC_MAX_PAYLOAD_BYTES:
@@ -80,7 +91,7 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
     request_sha = request.sha256()
     if (existing := _replayed(client.id, idempotency_key, request_sha)) is not None:
         return existing
-    runner = runner_for(request.type)
+    runner = runner_of(request.type)
     now = timezone.now()
     try:
         with transaction.atomic(using=DB):
@@ -93,6 +104,7 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
                 max_price=request.max_price,
                 expected_units=quantize(Decimal(str(runner.estimate_gpu_seconds(payload)))),
                 priority=request.priority,
+                pinned_miner_id=request.pinned_miner_id,
                 ttl_seconds=request.ttl_seconds,
                 max_attempts=parameter_get("job_max_attempts"),
                 expires_at=now + timedelta(seconds=request.ttl_seconds),

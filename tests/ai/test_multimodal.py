@@ -1,0 +1,175 @@
+"""Multimodal jobs (issue 9): the runner on a real PNG, /v1/multimodal/process, benchmarks that are stored
+and steer dispatch, the capable miners, health checks, and who may see a benchmark."""
+
+import base64
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aitbc_miner.images import gradient_image, png_decode, png_encode
+from aitbc_miner.runners import Device, PayloadError, runner_for
+from apps.ai import facade as ai
+from apps.ai.models import Benchmark, Job
+from apps.ai.services.dispatch import job_dispatch
+from apps.trading.facade import account_balances
+from tests import factories
+
+FIXTURE = Path(__file__).parents[1] / "miner" / "fixtures" / "rustc-diagram.png"  # written by rustdoc's toolchain
+CPU = Device("cpu", "cpu")
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_given_a_real_png_and_text_when_the_multimodal_runner_runs_then_both_are_measured():
+    runner = runner_for("multimodal")
+    text = {"type": "text", "text": "A diagram of the compiler.\nIt has boxes, and boxes."}
+    payload = runner.validate({"inputs": [text, {"type": "image", "data": b64(FIXTURE.read_bytes())}]})
+    result = runner.run(payload, CPU)
+    words, image = result["outputs"]
+    assert (words["words"], words["lines"], words["top_words"][0]) == (10, 2, ["boxes", 2])
+    assert (image["format"], image["width"], image["height"], image["channels"]) == ("png", 870, 166, 3)
+    # the same means as an independent decoder (ImageMagick's convert to PPM) gives for this file
+    assert image["pixels"]["mean"] == [214.9382, 225.1687, 231.609]
+    assert (result["texts"], result["images"], result["total_pixels"]) == (1, 1, 870 * 166)
+
+
+def test_given_pixels_when_encoded_then_the_decoder_gives_back_every_one():
+    pixels = gradient_image(33, seed=5)
+    assert np.array_equal(png_decode(png_encode(pixels))["pixels"], pixels)
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [[], [{"type": "image", "data": "not base64!"}], [{"type": "image", "data": b64(b"GIF8")}],
+     [{"type": "audio", "data": "AAAA"}], [{"type": "text"}]],
+)  # fmt: skip
+def test_given_inputs_that_are_not_text_and_images_when_validated_then_they_are_refused(inputs):
+    with pytest.raises(PayloadError, match="payload.inputs"):
+        runner_for("multimodal").validate({"inputs": inputs})
+
+
+@pytest.fixture
+def api(service_client):
+    return service_client("ai")
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def post(api, path, key, body):
+    return api.post(path, body, content_type="application/json", headers=auth(key))
+
+
+def image_input(size=16):
+    return {"type": "image", "data": b64(png_encode(gradient_image(size)))}
+
+
+def test_process_stores_a_multimodal_job_that_waits_for_a_miner_with_the_runner(api):
+    factories.miner(runners=("echo",))
+    _, key = factories.funded_client("10")
+    body = {"inputs": [{"type": "text", "text": "hello"}, image_input()], "max_price": "1"}
+    response = post(api, "/v1/multimodal/process", key, body)
+    assert response.status_code == 201, response.content
+    view = response.json()
+    assert (view["type"], view["state"]) == ("multimodal", "QUEUED")
+    assert "no runner for 'multimodal'" in view["waiting_reason"]
+    assert Job.objects.get(id=view["job_id"]).payload["inputs"][0] == {"type": "text", "text": "hello"}
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [],
+        [{"type": "image", "data": b64(b"plain text")}],
+        [{"type": "text", "data": "x"}],
+        [{"type": "video", "text": "x"}],
+    ],
+)
+def test_process_refuses_inputs_that_are_not_text_or_images_and_holds_nothing(api, inputs):
+    client, key = factories.funded_client("10")
+    response = post(api, "/v1/multimodal/process", key, {"inputs": inputs, "max_price": "1"})
+    assert response.status_code == 422, response.content
+    assert Job.objects.count() == 0
+    assert account_balances(client.id)["held"] == 0
+
+
+def complete(miner, seconds: float):
+    job = ai.job_claim(miner=miner)
+    return ai.job_complete(
+        miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": seconds, "duration_ms": seconds * 1000}
+    )
+
+
+def test_a_benchmark_stores_each_miners_seconds_and_dispatch_then_prefers_the_cheaper_per_job(api):
+    slow = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
+    fast = factories.miner(unit_price="0.02", runners=("multimodal",), mode="celery")
+    client, key = factories.funded_client("20")
+    body = {"miner_ids": [str(slow.id), str(fast.id)], "image_size": 32, "repeat": 1, "max_price_per_job": "1"}
+    started = post(api, "/v1/multimodal/benchmark", key, body)
+    assert started.status_code == 201, started.content
+    benchmark = started.json()
+    assert [r["miner_id"] for r in benchmark["runs"]] == [str(slow.id), str(fast.id)]
+    assert account_balances(client.id)["held"] == Decimal(2)
+
+    complete(slow, 0.9)  # each job is pinned to its miner: each claims its own
+    complete(fast, 0.1)
+    done = api.get(f"/v1/multimodal/benchmark/{benchmark['benchmark_id']}", headers=auth(key)).json()
+    assert done["status"] == "COMPLETED"
+    assert [(r["miner_id"], r["seconds"]) for r in done["ranking"]] == [(str(fast.id), 0.1), (str(slow.id), 0.9)]
+
+    agents = api.get("/v1/multimodal/agents", headers=auth(key)).json()["items"]
+    assert [a["miner_id"] for a in agents] == [str(fast.id), str(slow.id)]
+    assert [a["cost_per_benchmark_run"] for a in agents] == ["0.00200000", "0.00900000"]
+    job = factories.job(client, type="multimodal", payload={"inputs": [image_input()]}, max_price="1")
+    assert job_dispatch(job.id) == fast.id  # 0.02 x 0.1 s beats 0.01 x 0.9 s
+
+
+def test_a_benchmark_job_runs_only_on_its_miner(api):
+    chosen = factories.miner(runners=("multimodal",))
+    other = factories.miner(runners=("multimodal",))
+    _, key = factories.funded_client("5")
+    body = {"miner_ids": [str(chosen.id)], "image_size": 16, "max_price_per_job": "1"}
+    assert post(api, "/v1/multimodal/benchmark", key, body).status_code == 201
+    assert ai.job_claim(miner=other) is None
+    assert ai.job_claim(miner=chosen) is not None
+
+
+def test_a_benchmark_needs_online_capable_miners_and_the_funds_for_every_job(api):
+    plain = factories.miner(runners=("echo",))
+    capable = factories.miner(runners=("multimodal",))
+    client, key = factories.funded_client("1")
+    body = {"miner_ids": [str(plain.id)], "max_price_per_job": "0.5"}
+    refused = post(api, "/v1/multimodal/benchmark", key, body)
+    assert refused.status_code == 422
+    assert "does not run multimodal jobs" in refused.json()["detail"]
+    body = {"miner_ids": [str(capable.id)], "max_price_per_job": "2"}
+    assert post(api, "/v1/multimodal/benchmark", key, body).status_code == 402
+    assert (Benchmark.objects.count(), Job.objects.count(), account_balances(client.id)["held"]) == (0, 0, 0)
+
+
+def test_another_clients_benchmark_is_404(api):
+    capable = factories.miner(runners=("multimodal",))
+    _, owner = factories.funded_client("5")
+    _, stranger = factories.funded_client("5")
+    body = {"miner_ids": [str(capable.id)], "image_size": 16, "max_price_per_job": "1"}
+    benchmark_id = post(api, "/v1/multimodal/benchmark", owner, body).json()["benchmark_id"]
+    assert api.get(f"/v1/multimodal/benchmark/{benchmark_id}", headers=auth(stranger)).status_code == 404
+    assert api.get("/v1/multimodal/benchmark", headers=auth(stranger)).json()["count"] == 0
+    assert api.get("/v1/multimodal/benchmark", headers=auth(owner)).json()["count"] == 1
+
+
+def test_health_is_degraded_without_a_capable_miner_and_the_deep_check_runs_the_runner(api):
+    shallow = api.get("/v1/multimodal/health").json()
+    assert (shallow["status"], shallow["checks"]["database"], shallow["checks"]["broker"]) == ("degraded", "ok", "ok")
+    factories.miner(runners=("multimodal",))
+    deep = api.get("/v1/multimodal/health/deep")
+    assert deep.status_code == 200
+    assert deep.json()["status"] == "ok"
+    assert deep.json()["checks"]["runner_self_test"].startswith("ok (")
+    assert deep.json()["miners_online"] == 1

@@ -1,0 +1,1 @@
+"""An AITBC runner plugin: the `wordcount` job type."""
