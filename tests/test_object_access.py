@@ -7,6 +7,7 @@ it gets 403) or public by design, with the reason. A new id-taking endpoint fail
 """
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from apps.gpu.models import Gpu
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
+RUNNERS = ("echo", "sleep", "matmul", "multimodal")
 ORIN = {"name": "NVIDIA Jetson AGX Orin", "uuid": "GPU-orin-1", "memory_mb": 62841}  # an edge GPU
 
 
@@ -54,6 +56,10 @@ PUBLIC = {
     ("governance", "GET", "/v1/governance/proposals/{proposal_id}/votes"): "votes are public, as the tallies are",
     ("governance", "POST", "/v1/governance/proposals/{proposal_id}/execute"): "anyone executes a passed proposal",
     ("governance", "GET", "/v1/governance/reports/{report_id}"): "transparency reports are public",
+    ("plugin", "GET", "/v1/plugins/{plugin_id}"): "the plugin registry is a public catalogue",
+    ("plugin", "GET", "/v1/plugins/{plugin_id}/installs"): "a miner sees its own installs, an admin every miner's",
+    ("plugin", "GET", "/v1/plugins/{plugin_id}/reviews"): "reviews are public",
+    ("plugin", "POST", "/v1/plugins/{plugin_id}/reviews"): "anyone but its publisher may review a plugin (403)",
 }
 ADMIN_ONLY = {
     ("ai", "POST", "/v1/jobs/{job_id}/requeue"): None,
@@ -69,6 +75,9 @@ REQUEST = ("trading", "/v1/trading/requests/{request_id}")
 MATCH = ("trading", "/v1/trading/matches/{match_id}")
 AGREEMENT = ("trading", "/v1/trading/agreements/{agreement_id}")
 KEYS = ("ai", "/v1/principals/me/keys")
+PLUGIN = ("plugin", "/v1/plugins/{plugin_id}")
+BENCHMARK = ("ai", "/v1/multimodal/benchmark/{benchmark_id}")
+TUNE = ("ai", "/v1/optimization/tune/{tune_id}")
 PROPOSAL = ("governance", "/v1/governance/proposals/{proposal_id}")
 AGENT = ("hermes", "/v1/agents/{agent_id}")
 WORKFLOW = ("hermes", "/v1/workflows/{workflow_id}")
@@ -118,6 +127,9 @@ OWNED = [
     Owned(
         "governance", "POST", "/v1/governance/proposals/{proposal_id}/cancel", "client", None, PROPOSAL, stranger=403
     ),
+    Owned("plugin", "POST", "/v1/plugins/{plugin_id}/yank", "miner", None, PLUGIN, {"reason": "x"}, stranger=403),
+    Owned("ai", "GET", "/v1/multimodal/benchmark/{benchmark_id}", "client", "miner", BENCHMARK),
+    Owned("ai", "GET", "/v1/optimization/tune/{tune_id}", "client", "miner", TUNE),
     Owned("ai", "GET", "/v1/jobs/{job_id}", "client", "miner", JOB),
     Owned("ai", "GET", "/v1/jobs/{job_id}/result", "client", "miner", JOB),
     Owned("ai", "POST", "/v1/jobs/{job_id}/cancel", "client", "miner", JOB),
@@ -151,7 +163,7 @@ def _json(body: dict) -> bytes:
 
 def _miner(settings, gpus=(factories.H100, ORIN)):
     principal, key = factories.principal("miner")
-    miner = factories.miner(who=principal, unit_price="0.001", gpus=gpus)
+    miner = factories.miner(who=principal, unit_price="0.001", gpus=gpus, runners=RUNNERS)
     return miner, Caller(settings, key)
 
 
@@ -265,6 +277,27 @@ def _replica(settings, owner, case):
     return {"replica_id": owner.ok("hermes", "GET", "/v1/edge/replicas")["items"][0]["replica_id"]}
 
 
+@maker("plugin_id")
+def _plugin(settings, owner, case):
+    body = {"name": f"p{uuid.uuid4().hex[:8]}", "version": "1.0.0", "kind": "runner", "entry_point": "p.runner:Runner",
+            "sha256": "ab" * 32, "description": "a runner"}  # fmt: skip
+    return {"plugin_id": owner.ok("plugin", "POST", "/v1/plugins/register", body)["plugin_id"]}
+
+
+@maker("benchmark_id")
+def _benchmark(settings, owner, case):
+    miner, _ = _miner(settings)
+    body = {"miner_ids": [str(miner.id)], "image_size": 16, "max_price_per_job": "1"}
+    return {"benchmark_id": owner.ok("ai", "POST", "/v1/multimodal/benchmark", body)["benchmark_id"]}
+
+
+@maker("tune_id")
+def _tune(settings, owner, case):
+    body = {"type": "matmul", "payload": {"repeat": 1}, "parameters": {"n": [64, 128]}, "metric": "tflops",
+            "goal": "max", "max_price_per_job": "0.5"}  # fmt: skip
+    return {"tune_id": owner.ok("ai", "POST", "/v1/optimization/tune", body)["tune_id"]}
+
+
 @maker("proposal_id")
 def _proposal(settings, owner, case):
     body = {"title": "a rule", "category": "text"}
@@ -359,6 +392,7 @@ SERVER_OWNED_FIELDS = {"state", "status", "balance", "miner_id", "principal_id",
 SETTABLE_BY_DESIGN = {
     ("trading", "POST", "/v1/ledger/credits", "principal_id"): "an admin credits a named principal from the treasury",
     ("hermes", "POST", "/v1/edge/replicas/{replica_id}/report", "state"): "a miner reports its own replica's state",
+    ("ai", "POST", "/v1/optimization/predict", "miner_id"): "a read: predict for a named miner's history and price",
     ("hermes", "POST", "/v1/agents", "miner_id"): "an operator names one of its own miners (422 otherwise)",
     ("hermes", "PATCH", "/v1/agents/{agent_id}", "miner_id"): "an operator names one of its own miners (422 otherwise)",
 }
