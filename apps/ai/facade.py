@@ -65,9 +65,11 @@ def job_submit_for(
     max_price,
     ttl_seconds: int,
     idempotency_key: str,
+    pinned_miner_id=None,
 ) -> "JobInfo":
     """Submits a job on behalf of a client, exactly as POST /v1/jobs does (escrow held, 402 when short);
-    the same idempotency_key returns the job it made the first time."""
+    the same idempotency_key returns the job it made the first time. With `pinned_miner_id`, only that
+    miner may run it."""
     from aitbc_site.errors import NotFound
     from apps.accounts.facade import principal_get
     from apps.ai.services.submit import JobRequest, job_submit
@@ -76,7 +78,12 @@ def job_submit_for(
     if client is None:
         raise NotFound(f"no active principal {client_id}")
     request = JobRequest(
-        type=type, payload=payload, constraints=constraints, max_price=max_price, ttl_seconds=ttl_seconds
+        type=type,
+        payload=payload,
+        constraints=constraints,
+        max_price=max_price,
+        ttl_seconds=ttl_seconds,
+        pinned_miner_id=pinned_miner_id,
     )
     return JobInfo.from_model(job_submit(client=client, request=request, idempotency_key=idempotency_key))
 

@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 
 from apps.accounts.services import api_key_rotate
+from apps.ai.services.claim import job_claim
 from apps.gpu.models import Miner
 from apps.hermes.models import EdgeDeployment
+from apps.hermes.services.advance import workflow_advance
 from apps.hermes.services.edge import deployments_coordinate
 from tests import factories
 from tests.hermes.helpers import auth, history, post
@@ -174,7 +176,7 @@ def test_a_hybrid_execution_places_each_step_and_pins_local_steps_to_the_callers
     assert (constraints["region"], constraints["gpu_model"]) == ("home", "RTX 4090")
 
 
-def test_a_collaboration_routes_each_step_to_an_agent_and_records_it(hermes):
+def test_a_collaboration_routes_each_step_to_an_agent_whose_miner_alone_runs_it(hermes):
     miner, miner_key = keyed_miner(unit_price="0.01", region="eu")
     agent = post(hermes, "/v1/agents", miner_key, {"name": "echoer", "skills": ["echo"], "unit_price": "0.01",
                                                    "region": "eu", "miner_id": str(miner.id)}).json()  # fmt: skip
@@ -184,6 +186,13 @@ def test_a_collaboration_routes_each_step_to_an_agent_and_records_it(hermes):
     assert view["kind"] == "collaboration"
     assert view["steps"][0]["agent_id"] == agent["agent_id"]
     assert view["plan"]["say"]["agent"] == "echoer"
+    twin = factories.miner(unit_price="0.01", region="eu")  # same region and GPU, but not the routed agent's
+
+    workflow_advance(view["workflow_id"])
+
+    assert job_claim(miner=twin) is None
+    assert str(job_claim(miner=miner).id) == hermes.get(f"/v1/collaborations/{view['workflow_id']}",
+                                                        headers=auth(key)).json()["steps"][0]["job_id"]  # fmt: skip
     missing = post(hermes, "/v1/collaborations", key, {"steps": [{"id": "x", "type": "matmul", "max_price": "5"}]})
     assert missing.status_code == 404
     assert missing.json()["detail"] == "no agent offers the skill 'matmul'"

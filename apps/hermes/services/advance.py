@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from aitbc_site.errors import ApiError
 from apps.ai import facade as ai
-from apps.hermes.models import STEP_FINAL, STEP_LIVE, StepState, Workflow, WorkflowStatus, WorkflowStep
+from apps.hermes.models import STEP_FINAL, STEP_LIVE, Agent, StepState, Workflow, WorkflowStatus, WorkflowStep
 from apps.hermes.services.workflows import REF
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,14 @@ def _dependants_fail(steps: list[WorkflowStep], now) -> bool:
     return changed
 
 
+def _agent_miner(agent_id):
+    """The miner of the agent a collaboration routed this step to (the job runs there and nowhere else)."""
+    if agent_id is None:
+        return None
+    miner_id = Agent.objects.filter(id=agent_id).values_list("miner_id", flat=True).first()
+    return str(miner_id) if miner_id else None
+
+
 def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> None:
     try:
         payload = _resolve(step.payload, results)
@@ -88,6 +96,7 @@ def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> 
             max_price=step.max_price,
             ttl_seconds=step.ttl_seconds,
             idempotency_key=step.submit_key,
+            pinned_miner_id=_agent_miner(step.agent_id),
         )
     except UnresolvedReference as exc:
         step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc}"
