@@ -125,4 +125,4 @@ def test_a_real_miner_worker_installs_and_reports_an_edge_replica(stack, edge_pr
     assert failed["status"] == "DEGRADED"
     [replica] = failed["replica_states"]
     assert replica["state"] == "FAILED"
-    assert replica["reason"].startswith("no runner 'no-such-runner' on this host (it has echo, matmul, multimodal, sleep")
+    assert replica["reason"].startswith("no runner 'no-such-runner' on this host (it has echo, matmul, multimodal")
