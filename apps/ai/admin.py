@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
 from apps.accounts.facade import operator_principal
-from apps.ai.models import Job, JobAttempt
+from apps.ai.models import Benchmark, BenchmarkRun, Job, JobAttempt, TuneStudy, TuneTrial
 from apps.ai.services.lifecycle import job_cancel, job_requeue
 
 
@@ -48,3 +48,33 @@ class JobAttemptAdmin(ReadOnlyAdmin):
     list_display = ("job", "number", "miner_id", "outcome", "started_at", "ended_at")
     list_filter = ("outcome",)
     search_fields = ("job__id", "miner_id")
+
+
+@admin.register(Benchmark)
+class BenchmarkAdmin(ReadOnlyAdmin):
+    """Benchmarks steer dispatch: their runs change only as their jobs finish."""
+
+    list_display = ("id", "job_type", "status", "client_id", "created_at", "finished_at")
+    list_filter = ("status", "job_type")
+    search_fields = ("id", "client_id")
+
+
+@admin.register(BenchmarkRun)
+class BenchmarkRunAdmin(ReadOnlyAdmin):
+    list_display = ("benchmark", "miner_id", "job_type", "job_id", "state", "seconds", "created_at")
+    list_filter = ("state", "job_type")
+    search_fields = ("benchmark__id", "miner_id", "job_id")
+
+
+@admin.register(TuneStudy)
+class TuneStudyAdmin(ReadOnlyAdmin):
+    list_display = ("id", "job_type", "metric", "goal", "status", "client_id", "created_at", "finished_at")
+    list_filter = ("status", "job_type")
+    search_fields = ("id", "client_id")
+
+
+@admin.register(TuneTrial)
+class TuneTrialAdmin(ReadOnlyAdmin):
+    list_display = ("study", "number", "job_id", "state", "value", "created_at")
+    list_filter = ("state",)
+    search_fields = ("study__id", "job_id")

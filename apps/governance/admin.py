@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from aitbc_site.admin import ReadOnlyAdmin
 from apps.governance.models import Delegation, Event, GovernanceProfile, Parameter, Proposal, TransparencyReport, Vote
 
 
 @admin.register(Parameter)
-class ParameterAdmin(admin.ModelAdmin):
+class ParameterAdmin(ReadOnlyAdmin):
+    """Parameters change only when a proposal is executed (bounds checked there)."""
+
     list_display = ("name", "value", "updated_at")
     search_fields = ("name",)
 
@@ -18,7 +21,7 @@ class GovernanceProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(ReadOnlyAdmin):
     list_display = ("delegator_id", "delegate_id", "started_at", "ended_at")
     readonly_fields = ("delegator_id", "delegate_id", "started_at", "ended_at")
 
@@ -31,7 +34,7 @@ class VoteInline(admin.TabularInline):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(ReadOnlyAdmin):
     list_display = ("title", "category", "status", "for_votes", "against_votes", "voting_ends_at", "created_at")
     list_filter = ("status", "category")
     search_fields = ("title", "proposer_id")
@@ -45,14 +48,21 @@ class ProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransparencyReport)
-class TransparencyReportAdmin(admin.ModelAdmin):
+class TransparencyReportAdmin(ReadOnlyAdmin):
     list_display = ("period", "period_start", "period_end", "final", "generated_at")
     list_filter = ("period", "final")
     readonly_fields = ("period", "period_start", "period_end", "final", "data", "generated_at")
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ("kind", "proposal_id", "principal_id", "created_at")
     list_filter = ("kind",)
     readonly_fields = ("kind", "proposal_id", "principal_id", "data")
+
+
+@admin.register(Vote)
+class VoteAdmin(ReadOnlyAdmin):
+    list_display = ("proposal", "voter_id", "choice", "weight", "created_at")
+    list_filter = ("choice",)
+    search_fields = ("proposal__id", "voter_id")

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from aitbc_site.admin import ReadOnlyAdmin
 from apps.hermes.models import Agent, EdgeDeployment, EdgeReplica, Workflow, WorkflowStep
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows whose changes move money or that miners report: changed only through the services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Agent)
@@ -53,3 +41,17 @@ class EdgeDeploymentAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("id", "runner", "owner_id")
     inlines = [ReplicaInline]
+
+
+@admin.register(WorkflowStep)
+class WorkflowStepAdmin(ReadOnlyAdmin):
+    list_display = ("workflow", "step_id", "type", "state", "job_id", "agent_id", "submitted_at", "finished_at")
+    list_filter = ("state", "type")
+    search_fields = ("workflow__id", "step_id", "job_id")
+
+
+@admin.register(EdgeReplica)
+class EdgeReplicaAdmin(ReadOnlyAdmin):
+    list_display = ("deployment", "miner_id", "gpu_model", "state", "reason", "runner_version", "reported_at")
+    list_filter = ("state",)
+    search_fields = ("deployment__id", "miner_id")

@@ -23,7 +23,7 @@ from apps.trading.services.blocks import block_seal
 from tests import factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-DOMAINS_HERE = ("accounts", "ai", "gpu", "marketplace", "trading", "monitoring")
+DOMAINS_HERE = ("accounts", "ai", "gpu", "marketplace", "trading", "monitoring", "governance", "hermes", "plugin")
 MODELS = sorted(
     (m for m in admin.site._registry if m._meta.app_label in DOMAINS_HERE), key=lambda m: m._meta.label
 )  # fmt: skip
