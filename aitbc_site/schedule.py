@@ -18,6 +18,7 @@ BEAT_SCHEDULE = dict(
         every(5, "ai.sweep_jobs", Queue.CONTROL),
         every(3, "ai.refresh_studies", Queue.CONTROL),
         every(30, "monitoring.worker_probe", Queue.CONTROL, expires=25),
+        every(15, "monitoring.sample_health", Queue.CONTROL),
         every(2, "hermes.advance_workflows", Queue.CONTROL),
         every(10, "hermes.coordinate_edge", Queue.CONTROL),
         every(5, "governance.close_votes", Queue.CONTROL),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from apps.monitoring.models import WorkerProbe
+from aitbc_site.admin import ReadOnlyAdmin
+from apps.monitoring.models import QueueSample, ServiceSample, WorkerProbe
 
 
 @admin.register(WorkerProbe)
@@ -19,3 +20,18 @@ class WorkerProbeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ServiceSample)
+class ServiceSampleAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "service", "status", "status_code", "latency_ms", "error")
+    list_filter = ("service", "status")
+    date_hierarchy = "created_at"
+
+
+@admin.register(QueueSample)
+class QueueSampleAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "queue", "depth")
+    list_filter = ("queue",)
+    search_fields = ("queue",)
+    date_hierarchy = "created_at"

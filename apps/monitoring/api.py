@@ -31,6 +31,7 @@ class SummaryOut(Schema):
     miners: dict
     gpus: dict
     queues: dict
+    services: dict
     workers: list[dict]
     ledger: dict
     settlements: dict
@@ -68,8 +69,8 @@ async def dashboard(request):
 
 @router.get("/dashboard/summary", auth=admins, response={200: SummaryOut, 401: Error, 403: Error})
 def summary(request):
-    """Jobs by state and per minute, miners online, GPUs by model with utilisation, queue depths, workers,
-    ledger totals, settlements, block height and open orders."""
+    """Jobs by state and per minute, miners online, GPUs by model with utilisation, queue depths now and per
+    minute, service latency per minute, workers, ledger totals, settlements, block height and open orders."""
     return dashboard_summary()
 
 

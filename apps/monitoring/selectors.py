@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import psutil
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Avg, Count, Max
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from aitbc_site.money import money_str
@@ -14,7 +15,7 @@ from aitbc_site.times import iso
 from apps.ai import facade as ai
 from apps.gpu import facade as gpu
 from apps.marketplace import facade as marketplace
-from apps.monitoring.models import WorkerProbe
+from apps.monitoring.models import QueueSample, ServiceSample, WorkerProbe
 from apps.trading import facade as trading
 
 HISTORY_MINUTES = 30
@@ -44,6 +45,44 @@ def queue_depths() -> dict:
     return {"broker": broker_kind(), "depths": depths, "total": sum(depths.values()), "error": None}
 
 
+def _minute_axis(minutes: int) -> list:
+    now = timezone.now().replace(second=0, microsecond=0)
+    return [now - timedelta(minutes=minutes - 1 - i) for i in range(minutes)]
+
+
+def _per_minute(queryset, key: str, aggregate, minutes: int) -> dict:
+    """`aggregate` of the samples per `key` and minute over the last `minutes` minutes; None for a minute with
+    no sample. {"minutes": [ISO minute, ...], "series": {key: [value, ...]}}"""
+    axis = _minute_axis(minutes)
+    rows = (
+        queryset.filter(created_at__gte=axis[0])
+        .annotate(minute=TruncMinute("created_at"))
+        .values(key, "minute")
+        .annotate(value=aggregate)
+        .order_by()
+    )
+    by_key: dict[str, dict] = {}
+    for row in rows:
+        by_key.setdefault(row[key], {})[row["minute"]] = row["value"]
+    return {
+        "minutes": [iso(m) for m in axis],
+        "series": {
+            name: [None if values.get(m) is None else round(values[m], 2) for m in axis]
+            for name, values in sorted(by_key.items())
+        },
+    }
+
+
+def latency_per_minute(minutes: int = HISTORY_MINUTES) -> dict:
+    """Mean measured latency (ms) of each service per minute, from the stored health checks."""
+    return _per_minute(ServiceSample.objects.all(), "service", Avg("latency_ms"), minutes)
+
+
+def queue_depth_per_minute(minutes: int = HISTORY_MINUTES) -> dict:
+    """Most messages waiting in each queue per minute, from the stored depth samples."""
+    return _per_minute(QueueSample.objects.all(), "queue", Max("depth"), minutes)
+
+
 def workers_seen() -> list[dict]:
     """Celery workers that ran a probe lately (beat sends one every 30 s): host, pid, last seen."""
     since = timezone.now() - WORKER_SEEN_WITHIN
@@ -62,7 +101,7 @@ def _ledger() -> dict:
 
 
 def dashboard_summary() -> dict:
-    """Jobs, miners, GPUs, queues, ledger, chain and orders, each read from its own domain."""
+    """Jobs, miners, GPUs, queues, service latency, ledger, chain and orders, each read from its own domain."""
     return {
         "generated_at": iso(timezone.now()),
         "jobs": {"by_state": ai.jobs_by_state(), "per_minute": ai.jobs_per_minute(HISTORY_MINUTES)},
@@ -71,7 +110,8 @@ def dashboard_summary() -> dict:
             "by_model": gpu.gpus_by_model(),
             "utilization_per_minute": gpu.gpu_utilization_per_minute(HISTORY_MINUTES),
         },
-        "queues": queue_depths(),
+        "queues": {**queue_depths(), "depth_per_minute": queue_depth_per_minute()},
+        "services": {"latency_per_minute": latency_per_minute()},
         "workers": workers_seen(),
         "ledger": _ledger(),
         "settlements": trading.settlement_counts(),

@@ -111,16 +111,25 @@ def test_the_dashboard_api_shows_live_jobs_queues_gpus_and_every_service_up(stac
 
 
 def test_the_dashboard_page_draws_its_charts_from_real_data_in_chromium(stack, admin, activity):
+    def sampled():
+        summary = dashboard(stack, admin["key"])["summary"]
+        latency = summary["services"]["latency_per_minute"]["series"]
+        waiting = summary["queues"]["depth_per_minute"]["series"].get(activity["idle_queue"], [])
+        return set(latency) == {*SERVICE_PORTS, "flower"} and any(waiting)
+
+    wait_for(sampled, 60, "beat's health samples: every service, and the idle worker's waiting message")
     page = f"{stack.gateway}/monitoring/dashboard#key={admin['key']}"
     charts = ChartAttributes()
     charts.feed(dom_of(page))
 
-    assert int(charts.body["data-refreshed"]) >= 1
+    assert int(charts.body["data-refreshed"]) >= 1, charts.text
     assert int(charts.canvases["chart-jobs"]["data-nonzero"]) >= 1  # COMPLETED and submitted this minute
     assert int(charts.canvases["chart-gpus"]["data-nonzero"]) >= 1  # the H100's heartbeats
-    assert int(charts.canvases["chart-queues"]["data-points"]) >= len(CONTROL_PLANE_QUEUES) + 2
+    # queue depth and latency: one line per queue and per service, over the samples beat's task stored
+    assert int(charts.canvases["chart-queues"]["data-datasets"]) >= len(CONTROL_PLANE_QUEUES) + 2
     assert int(charts.canvases["chart-queues"]["data-nonzero"]) >= 1  # the idle worker's waiting message
-    assert int(charts.canvases["chart-latency"]["data-points"]) == len(SERVICE_PORTS) + 1
+    assert int(charts.canvases["chart-latency"]["data-datasets"]) == len(SERVICE_PORTS) + 1
+    assert int(charts.canvases["chart-latency"]["data-nonzero"]) >= len(SERVICE_PORTS) + 1
     assert "all services up" in charts.text
     screenshot_of(page, "dashboard.png")
 

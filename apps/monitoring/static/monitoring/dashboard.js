@@ -120,16 +120,15 @@ function render(dashboard, host) {
 
   const jobs = s.jobs.per_minute;
   draw("chart-jobs", "line", jobs.minutes.map(hhmm), series(jobs, (name) => STATE_COLORS[name]));
-  const queues = Object.entries(s.queues.depths);
-  draw("chart-queues", "bar", queues.map(([name]) => shortQueue(name)),
-    [{ label: "messages waiting", data: queues.map(([, depth]) => depth), backgroundColor: "#0969da" }]);
+  // queue depth and latency: line charts over the stored samples (monitoring.sample_health, every 15 s)
+  const depths = s.queues.depth_per_minute;
+  draw("chart-queues", "line", depths.minutes.map(hhmm),
+    series(depths, (name, i) => COLORS[i % COLORS.length]).map((d) => ({ ...d, label: shortQueue(d.label) })));
   const gpus = s.gpus.utilization_per_minute;
   draw("chart-gpus", "line", gpus.minutes.map(hhmm), series(gpus, (name, i) => COLORS[i % COLORS.length]),
     { y: { max: 100 } });
-  draw("chart-latency", "bar", dashboard.services.map((c) => c.name), [{
-    label: "latency (ms)", data: dashboard.services.map((c) => c.latency_ms),
-    backgroundColor: dashboard.services.map((c) => (c.status === "up" ? "#1a7f37" : "#cf222e")),
-  }]);
+  const latency = s.services.latency_per_minute;
+  draw("chart-latency", "line", latency.minutes.map(hhmm), series(latency, (name, i) => COLORS[i % COLORS.length]));
 
   rows("services", dashboard.services.map((c) => [
     c.name, [c.status, c.status], c.latency_ms.toFixed(1) + " ms", [c.error || "", "error"],
