@@ -208,3 +208,14 @@ def gpu_queue_names() -> list[str]:
     from apps.gpu.selectors import celery_miner_ids
 
     return [gpu_queue(str(miner_id)) for miner_id in celery_miner_ids()]
+
+
+def miners_plugins_recheck(miner_ids) -> int:
+    """The plugin registry's verdicts changed for installs these miners reported: their runners follow."""
+    from apps.gpu.models import Miner
+    from apps.gpu.services import miner_plugins_recheck
+
+    miners = list(Miner.objects.filter(id__in=list(miner_ids)))
+    for miner in miners:
+        miner_plugins_recheck(miner=miner)
+    return len(miners)

@@ -73,6 +73,16 @@ def _plugins_checked(miner: Miner) -> Miner:
     return miner
 
 
+def miner_plugins_recheck(*, miner: Miner) -> Miner:
+    """The registry's verdicts on the plugins this miner reported, applied again (after a plugin it reported
+    was registered or yanked): a type dropped while unregistered comes back once verified, and goes if yanked."""
+    capabilities = dict(miner.capabilities or {})
+    reported = {str(p.get("name", "")) for p in capabilities.get("plugins") or ()}
+    capabilities["runners"] = sorted({*(capabilities.get("runners") or ()), *reported} - {""})
+    miner.capabilities = capabilities
+    return _plugins_checked(miner)
+
+
 def miner_heartbeat(*, miner: Miner, inflight: int, readings: list[dict], job_ids: list[UUID] | None) -> int:
     """Records liveness and GPU telemetry, and renews the leases of the jobs the miner holds."""
     now = timezone.now()

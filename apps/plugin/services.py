@@ -161,12 +161,17 @@ def install_check(*, miner_id: UUID, principal_id: UUID, report: dict) -> Plugin
 
 
 def installs_recheck(plugin: Plugin) -> int:
-    """After a registration or a yank: the verdicts of installs of that name and version, again."""
+    """After a registration or a yank: the verdicts of installs of that name and version, again, and the
+    runners of the miners that reported them (so jobs of that type reach them, or stop reaching them)."""
+    from apps.gpu import facade as gpu
+
     changed = 0
-    for install in PluginInstall.objects.filter(name=plugin.name, version=plugin.version):
+    installs = list(PluginInstall.objects.filter(name=plugin.name, version=plugin.version))
+    for install in installs:
         report = {"name": install.name, "version": install.version, "entry_point": install.entry_point}
         status, registered, detail = install_verdict({**report, "sha256": install.reported_sha256})
         changed += PluginInstall.objects.filter(id=install.id).update(
             status=status, plugin=registered, detail=detail[:500], updated_at=timezone.now()
         )
+    gpu.miners_plugins_recheck({install.miner_id for install in installs})
     return changed

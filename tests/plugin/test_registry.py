@@ -284,3 +284,20 @@ def test_analytics_count_installs_jobs_and_ratings_from_real_data(plugin, gpu, c
     assert data["totals"]["refused_installs"] == 1
     market = plugin.get("/v1/marketplace/plugins", headers=auth(reviewer)).json()["items"]
     assert [(p["version"], p["jobs_completed"]) for p in market] == [("1.1.0", 3)]
+
+
+def test_a_miner_that_reported_a_plugin_before_it_was_registered_gets_its_jobs_once_registered_until_yanked(
+    plugin, gpu
+):
+    _, key = publisher()
+    miner_registers(gpu, key)  # the plugin is not registered yet: its type is dropped
+    assert gpu.get("/v1/miners/me", headers=auth(key)).json()["capabilities"]["runners"] == ["echo"]
+    _, owner = publisher()
+
+    plugin_id = register(plugin, owner).json()["plugin_id"]
+
+    after = gpu.get("/v1/miners/me", headers=auth(key)).json()["capabilities"]
+    assert after["runners"] == ["echo", "wordcount"]
+    assert [p["status"] for p in after["plugins"]] == ["verified"]
+    post(plugin, f"/v1/plugins/{plugin_id}/yank", owner, {"reason": "bug"})
+    assert gpu.get("/v1/miners/me", headers=auth(key)).json()["capabilities"]["runners"] == ["echo"]
