@@ -19,6 +19,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Child rows shown under their parent, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class OperatorActions:
     """Mixin for admins with actions that act through the services: `allowed_permissions=("operate",)`
     lets superusers and staff with the model's change permission run them."""

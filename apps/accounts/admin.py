@@ -1,19 +1,14 @@
 from django.contrib import admin, messages
 
-from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin, ReadOnlyInline
 from apps.accounts.models import ApiKey, IdempotencyRecord, Principal
 from apps.accounts.services import api_key_revoke, principal_revoke
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(ReadOnlyInline):
     model = ApiKey
     fields = ("prefix", "created_at", "expires_at", "revoked_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Principal)

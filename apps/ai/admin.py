@@ -1,23 +1,15 @@
 from django.contrib import admin
 
-from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin, ReadOnlyInline
 from apps.accounts.facade import operator_principal
 from apps.ai.models import Benchmark, BenchmarkRun, Job, JobAttempt, TuneStudy, TuneTrial
 from apps.ai.services.lifecycle import job_cancel, job_requeue
 
 
-class JobAttemptInline(admin.TabularInline):
+class JobAttemptInline(ReadOnlyInline):
     model = JobAttempt
     fields = ("number", "miner_id", "outcome", "error", "started_at", "ended_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Job)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aitbc_site.admin import ReadOnlyAdmin
+from aitbc_site.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.governance.models import Delegation, Event, GovernanceProfile, Parameter, Proposal, TransparencyReport, Vote
 
 
@@ -26,10 +26,8 @@ class DelegationAdmin(ReadOnlyAdmin):
     readonly_fields = ("delegator_id", "delegate_id", "started_at", "ended_at")
 
 
-class VoteInline(admin.TabularInline):
+class VoteInline(ReadOnlyInline):
     model = Vote
-    extra = 0
-    can_delete = False
     readonly_fields = ("voter_id", "choice", "weight", "reason", "created_at")
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin, ReadOnlyInline
 from apps.accounts.facade import operator_principal
 from apps.gpu.bookings import booking_release
 from apps.gpu.facade import miner_is_online
@@ -8,18 +8,10 @@ from apps.gpu.models import EdgeGpuProfile, Gpu, GpuBooking, GpuReview, GpuSampl
 from apps.gpu.services import miner_deregister
 
 
-class GpuInline(admin.TabularInline):
+class GpuInline(ReadOnlyInline):
     model = Gpu
     fields = ("model", "uuid", "memory_mb", "status", "utilization_gpu", "temperature_c", "last_seen_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Miner)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aitbc_site.admin import ReadOnlyAdmin
+from aitbc_site.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps.hermes.models import Agent, EdgeDeployment, EdgeReplica, Workflow, WorkflowStep
 
 
@@ -11,12 +11,10 @@ class AgentAdmin(admin.ModelAdmin):
     readonly_fields = ("unit_price", "owner_id", "miner_id")
 
 
-class StepInline(admin.TabularInline):
+class StepInline(ReadOnlyInline):
     model = WorkflowStep
     fields = ("step_id", "type", "state", "job_id", "max_price", "depends_on", "error")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Workflow)
@@ -27,12 +25,10 @@ class WorkflowAdmin(ReadOnlyAdmin):
     inlines = [StepInline]
 
 
-class ReplicaInline(admin.TabularInline):
+class ReplicaInline(ReadOnlyInline):
     model = EdgeReplica
     fields = ("miner_id", "gpu_model", "profile", "state", "reason", "runner_version", "reported_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(EdgeDeployment)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from aitbc_site.admin import OperatorActions, ReadOnlyAdmin
+from aitbc_site.admin import OperatorActions, ReadOnlyAdmin, ReadOnlyInline
 from apps.trading.models import (
     Account,
     Block,
@@ -24,17 +24,6 @@ from apps.trading.models import (
     TradeSettlement,
 )
 from apps.trading.services.blocks import block_seal
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PostingInline(ReadOnlyInline):
