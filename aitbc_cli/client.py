@@ -2,6 +2,7 @@
 
 import functools
 import json
+import uuid
 
 import click
 import httpx
@@ -30,6 +31,11 @@ def api_command(func):
             api.close()
 
     return wrapper
+
+
+def once() -> dict:
+    """A fresh Idempotency-Key for one command: a request retried underneath it never acts twice."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def emit(value, as_json: bool, text: str | None = None) -> None:

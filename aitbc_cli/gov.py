@@ -1,10 +1,8 @@
 """`aitbc gov ...`: proposals, votes, delegation, execution, the DAO treasury and the platform parameters."""
 
-import uuid
-
 import click
 
-from aitbc_cli.client import api_command, emit, json_argument
+from aitbc_cli.client import api_command, emit, json_argument, once
 
 STATUSES = ["PENDING", "ACTIVE", "SUCCEEDED", "DEFEATED", "EXECUTED", "CANCELED"]
 
@@ -12,11 +10,6 @@ STATUSES = ["PENDING", "ACTIVE", "SUCCEEDED", "DEFEATED", "EXECUTED", "CANCELED"
 @click.group()
 def gov():
     """Govern the platform: propose, vote, delegate, execute; the treasury and parameters."""
-
-
-def _once() -> dict:
-    # one key per command: a retried request never proposes, votes or executes twice
-    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def proposal_line(p: dict) -> str:
@@ -56,7 +49,7 @@ def gov_propose(api, as_json, title, description, category, parameter, value, to
     """Make a proposal (needs 100 voting power); voting starts after the voting delay."""
     body = {"title": title, "description": description, "category": category}
     body["execution_payload"] = _payload(category, parameter, value, to, amount, payload)
-    created = api.post("governance", "/v1/governance/proposals", json=body, headers=_once()).json()
+    created = api.post("governance", "/v1/governance/proposals", json=body, headers=once()).json()
     emit(created, as_json, f"{proposal_line(created)}\n{window(created)}")
 
 
@@ -68,7 +61,7 @@ def gov_propose(api, as_json, title, description, category, parameter, value, to
 def gov_vote(api, as_json, proposal_id, choice, reason):
     """Vote once on an ACTIVE proposal, with your power at its snapshot."""
     path = f"/v1/governance/proposals/{proposal_id}/votes"
-    vote = api.post("governance", path, json={"vote": choice, "reason": reason}, headers=_once()).json()
+    vote = api.post("governance", path, json={"vote": choice, "reason": reason}, headers=once()).json()
     emit(vote, as_json, f"voted {vote['vote']} with {vote['weight']}\n{proposal_line(vote['proposal'])}")
 
 
@@ -85,7 +78,7 @@ def gov_delegate(api, as_json, to_principal_id, undo):
         emit(profile, as_json, "your voting power is yours again")
         return
     body = {"to_principal_id": to_principal_id}
-    profile = api.post("governance", "/v1/governance/delegate", json=body, headers=_once()).json()
+    profile = api.post("governance", "/v1/governance/delegate", json=body, headers=once()).json()
     emit(profile, as_json, f"your voting power now counts for {profile['delegate_id']}")
 
 
@@ -124,7 +117,7 @@ def gov_show(api, as_json, proposal_id):
 def gov_execute(api, as_json, proposal_id):
     """Execute a SUCCEEDED proposal after its timelock (anyone may)."""
     path = f"/v1/governance/proposals/{proposal_id}/execute"
-    done = api.post("governance", path, headers=_once()).json()
+    done = api.post("governance", path, headers=once()).json()
     emit(done, as_json, f"{proposal_line(done)}\nresult {done['execution_result']}")
 
 

@@ -1,10 +1,8 @@
 """`aitbc wallet ...`: balances and transfers on the ledger."""
 
-import uuid
-
 import click
 
-from aitbc_cli.client import api_command, emit
+from aitbc_cli.client import api_command, emit, once
 
 
 @click.group()
@@ -33,8 +31,7 @@ def wallet_entries(api, as_json, limit):
 
 
 def _movement(api, path: str, body: dict) -> dict:
-    # one key per command: a retried request never moves money twice
-    return api.post("trading", path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())}).json()
+    return api.post("trading", path, json=body, headers=once()).json()
 
 
 @wallet.command("credit")

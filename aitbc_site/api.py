@@ -5,7 +5,7 @@ import logging
 import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from aitbc_site.errors import ApiError
@@ -23,6 +23,13 @@ STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+
+
+class Error(Schema):
+    """The contract's error body, for every documented 4xx of every service."""
+
+    detail: str
+    code: str
 
 
 def _field_name(loc: list) -> str:

@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from aitbc_site.api import Error
 from aitbc_site.times import iso
 from apps.accounts.auth import any_principal
 from apps.accounts.models import ApiKey
@@ -19,11 +20,6 @@ class PrincipalOut(Schema):
 
 class KeyIn(Schema):
     expires_in_s: int | None = Field(None, ge=60, le=10 * 365 * 86400, description="none: never expires")
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 def key_view(key: ApiKey) -> dict:

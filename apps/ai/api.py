@@ -5,6 +5,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import ApiError, Conflict
 from apps.accounts.auth import admins, clients
 from apps.ai.models import JobState
@@ -64,11 +65,6 @@ class JobResult(Schema):
     job_id: UUID
     state: str
     result: Any
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 @router.post("/jobs", auth=clients, response={201: JobOut, 402: Error, 409: Error, 413: Error, 422: Error})

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
+from apps.ai.api import Constraints as JobConstraints  # the job constraints schema other APIs accept too
 from apps.ai.selectors import jobs_by_state, jobs_per_minute
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete, job_fail, jobs_requeue_for_miner, leases_renew
 
 __all__ = [
+    "JobConstraints",
     "job_claim",
     "job_complete",
     "job_fail",

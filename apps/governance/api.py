@@ -6,6 +6,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from apps.accounts.auth import admins, any_principal
 from apps.accounts.idempotency import idempotent
 from apps.governance.models import Proposal
@@ -29,11 +30,6 @@ router = Router(tags=["governance"])
 LIMIT = Query(50, ge=1, le=500)
 OFFSET = Query(0, ge=0, le=1_000_000)
 StatusName = Literal["PENDING", "ACTIVE", "SUCCEEDED", "DEFEATED", "EXECUTED", "CANCELED"]
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class ProposalIn(Schema):

@@ -7,6 +7,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import NotFound
 from apps.accounts.auth import any_principal
 from apps.governance.models import TransparencyReport
@@ -15,11 +16,6 @@ from apps.governance.treasury import analytics, treasury_view
 
 router = Router(tags=["governance"])
 PeriodName = Literal["day", "week", "month"]
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class ReportIn(Schema):

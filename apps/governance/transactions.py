@@ -8,6 +8,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
 
+from aitbc_site.api import Error
 from aitbc_site.errors import Invalid
 from apps.accounts.auth import any_principal
 from apps.accounts.idempotency import idempotent
@@ -23,11 +24,6 @@ from apps.governance.treasury import governance_status
 class Action(Schema):
     action: Literal["propose", "vote", "execute", "cancel", "delegate", "undelegate", "list", "show", "status"]
     params: dict[str, Any] = Field(default_factory=dict)
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 def _proposal_id(params: dict) -> UUID:

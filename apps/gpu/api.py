@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import Forbidden
 from aitbc_site.money import money_str
 from aitbc_site.queues import gpu_queue
@@ -152,11 +153,6 @@ class FailOut(Schema):
 
 class CapabilitiesIn(Schema):
     capabilities: Capabilities
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 def _miner_view_of(principal) -> MinerView:

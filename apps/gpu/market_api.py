@@ -7,6 +7,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.auth import any_principal, clients
@@ -23,11 +24,6 @@ from apps.gpu.edge import edge_optimize, edge_profiles
 from apps.gpu.models import BookingStatus, EdgeGpuProfile, Gpu, GpuBooking, GpuReview, GpuStatus
 
 market_router = Router(tags=["marketplace"])
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class BookIn(Schema):

@@ -7,6 +7,7 @@ from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import NotFound
 from apps.accounts.auth import any_principal, clients, miners
 from apps.accounts.idempotency import idempotent
@@ -17,11 +18,6 @@ from apps.marketplace.services import bid_cancel, bid_create, offer_create, offe
 router = Router(tags=["market"])
 PRICE = {"gt": 0, "max_digits": 20, "decimal_places": 8}
 HOURS = {"gt": 0, "le": 100000, "max_digits": 14, "decimal_places": 2}
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class OfferIn(Schema):

@@ -3,16 +3,12 @@
 from asgiref.sync import sync_to_async
 from ninja import Router, Schema
 
+from aitbc_site.api import Error
 from apps.accounts.auth import admins
 from apps.monitoring.checks import services_check
 from apps.monitoring.selectors import dashboard_summary, host_metrics
 
 router = Router(tags=["monitoring"])
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class ServiceOut(Schema):

@@ -5,6 +5,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import NotFound
 from apps.accounts.auth import ApiKeyAuth, any_principal, miners
 from apps.accounts.idempotency import idempotent
@@ -25,11 +26,6 @@ from apps.plugin.services import PluginSpec, install_check, plugin_register, plu
 
 router = Router(tags=["plugins"])
 publishers = ApiKeyAuth("miner", "admin")
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class PluginIn(Schema):

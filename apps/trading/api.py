@@ -5,6 +5,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from aitbc_site.errors import Invalid, NotFound
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
@@ -25,11 +26,6 @@ from apps.trading.services.blocks import block_seal
 from apps.trading.services.ledger import ledger_check, transfer, treasury_credit
 
 router = Router(tags=["ledger"])
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class AccountOut(Schema):

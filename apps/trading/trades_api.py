@@ -8,6 +8,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from apps.accounts.auth import any_principal, clients
 from apps.accounts.idempotency import idempotent
 from apps.trading.models import TradeAgreement, TradeSettlement
@@ -26,11 +27,6 @@ from apps.trading.services import trades
 router = Router(tags=["trading"])
 SETTLEMENT_MODES = Literal["immediate", "escrow", "milestones"]
 AMOUNT = {"gt": 0, "max_digits": 20, "decimal_places": 8}
-
-
-class Error(Schema):
-    detail: str
-    code: str
 
 
 class RequestIn(Schema):

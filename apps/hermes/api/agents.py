@@ -5,9 +5,11 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from apps.accounts.auth import ApiKeyAuth, any_principal, clients
 from apps.accounts.idempotency import idempotent
-from apps.hermes.api.schemas import SKILL, Constraints, Error, LocalIn
+from apps.ai.facade import JobConstraints as Constraints
+from apps.hermes.api.schemas import SKILL, LocalIn
 from apps.hermes.selectors import agent_list_for, agent_records, agent_view
 from apps.hermes.services.agents import agent_create, agent_delete, agent_get_for, agent_update
 from apps.hermes.services.composite import ecosystem_skills

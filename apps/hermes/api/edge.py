@@ -4,9 +4,10 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from apps.accounts.auth import clients, miners
 from apps.accounts.idempotency import idempotent
-from apps.hermes.api.schemas import SKILL, Error
+from apps.hermes.api.schemas import SKILL
 from apps.hermes.selectors import deployment_get_for, deployment_list_for, deployment_view
 from apps.hermes.services.edge import (
     deployment_coordinate,

@@ -5,22 +5,10 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from apps.ai.facade import JobConstraints as Constraints
+
 SKILL = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 STEP_ID = r"^[A-Za-z0-9_\-]{1,64}$"
-
-
-class Error(Schema):
-    detail: str
-    code: str
-
-
-class Constraints(Schema):
-    model_config = ConfigDict(extra="forbid")
-    gpu_model: str | None = Field(None, max_length=100)
-    min_vram_gb: float | None = Field(None, ge=0, le=4096)
-    cuda: str | None = Field(None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
-    models: list[str] = Field(default_factory=list, max_length=50)
-    region: str | None = Field(None, max_length=64)
 
 
 class StepIn(Schema):

@@ -3,9 +3,10 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.api import Error
 from apps.accounts.auth import clients
 from apps.accounts.idempotency import idempotent
-from apps.hermes.api.schemas import Error, LocalIn, StepIn, WorkflowList, WorkflowOut
+from apps.hermes.api.schemas import LocalIn, StepIn, WorkflowList, WorkflowOut
 from apps.hermes.models import WorkflowKind, WorkflowStatus
 from apps.hermes.selectors import workflow_get_for, workflow_list_for, workflow_view
 from apps.hermes.services.composite import collaboration_create, hybrid_create
