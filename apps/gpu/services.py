@@ -60,11 +60,12 @@ def miner_register(
     with transaction.atomic(using=DB):
         miner, _ = Miner.objects.select_for_update().update_or_create(principal_id=principal.id, defaults=fields)
         gpus_sync(miner=miner, capabilities=capabilities)
-    return _plugins_checked(miner)
+        return _plugins_checked(miner)
 
 
 def _plugins_checked(miner: Miner) -> Miner:
-    """The plugin registry checks the miner's runner plugins; runners it does not vouch for are dropped."""
+    """The plugin registry checks the miner's runner plugins; runners it does not vouch for are dropped.
+    Called inside the transaction that stores the capabilities, so no reader sees them unchecked."""
     checked = plugin.capabilities_checked(
         miner_id=miner.id, principal_id=miner.principal_id, capabilities=miner.capabilities
     )
@@ -80,7 +81,8 @@ def miner_plugins_recheck(*, miner: Miner) -> Miner:
     reported = {str(p.get("name", "")) for p in capabilities.get("plugins") or ()}
     capabilities["runners"] = sorted({*(capabilities.get("runners") or ()), *reported} - {""})
     miner.capabilities = capabilities
-    return _plugins_checked(miner)
+    with transaction.atomic(using=DB):
+        return _plugins_checked(miner)
 
 
 def miner_heartbeat(*, miner: Miner, inflight: int, readings: list[dict], job_ids: list[UUID] | None) -> int:
@@ -107,7 +109,7 @@ def miner_capabilities_set(*, miner: Miner, capabilities: dict) -> Miner:
         miner.capabilities = capabilities
         miner.save(update_fields=["capabilities", "updated_at"])
         gpus_sync(miner=miner, capabilities=capabilities)
-    return _plugins_checked(miner)
+        return _plugins_checked(miner)
 
 
 def miner_deregister(*, miner: Miner) -> int:
