@@ -32,7 +32,7 @@ def prometheus_multiproc_dir(service: str) -> str:
 @click.argument("service", type=click.Choice(SERVICES))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, help="Default: the service's own port (gateway 8080, gpu 8101, ...).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+@click.option("--workers", type=int, help="Server processes (default: AITBC_SERVER_WORKERS, 1).")
 def serve(service, host, port, workers):
     """Serve one service under granian (a production ASGI server)."""
     prometheus_multiproc_dir(service)
@@ -50,7 +50,7 @@ def serve(service, host, port, workers):
         address=host,
         port=port,
         interface=Interfaces.ASGINL,
-        workers=workers,
+        workers=workers or settings.AITBC_SERVER_WORKERS,
         log_access=False,
     ).serve()
 

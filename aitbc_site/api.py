@@ -4,6 +4,7 @@ import logging
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -93,6 +94,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
         return error_response(api, request, 413, "the request body is too large", "payload_too_large")
+
+    @api.exception_handler(OperationalError)
+    def database_unavailable(request, exc):
+        # no pooled connection within its timeout, PostgreSQL out of connection slots, or unreachable: the open
+        # transaction rolled back, and a retry with the same Idempotency-Key does nothing twice
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        detail = "the database is busy or unreachable; try again (with the same Idempotency-Key, if you sent one)"
+        return error_response(api, request, 503, detail, "database_unavailable", headers={"Retry-After": "1"})
 
     @api.exception_handler(Exception)
     def internal(request, exc):

@@ -54,8 +54,9 @@ def _postgres_config(url: str, variable: str, *, pool_max: int) -> dict:
     config["ENGINE"] = "django.db.backends.postgresql"
     config.setdefault("OPTIONS", {})
     config["OPTIONS"].setdefault("connect_timeout", 3)
-    # psycopg 3's pool: a few connections per process and database, opened on demand.
-    config["OPTIONS"]["pool"] = {"min_size": 0, "max_size": pool_max, "timeout": 10}
+    # psycopg 3's pool: a few connections per process and database, opened on demand and closed after a
+    # minute unused, so that a burst does not keep PostgreSQL's connection slots (100 by default) taken.
+    config["OPTIONS"]["pool"] = {"min_size": 0, "max_size": pool_max, "timeout": 10, "max_idle": 60}
     config["CONN_MAX_AGE"] = 0
     return config
 
@@ -88,7 +89,7 @@ def database_settings(env: environ.Env, home: Path) -> dict:
     NAME_<domain> on the same server; AITBC_DATABASE_URL_<DOMAIN> replaces one. Nothing set:
     SQLite files under AITBC_HOME.
     """
-    pool_max = env.int("AITBC_DB_POOL_MAX", default=8)
+    pool_max = env.int("AITBC_DB_POOL_MAX", default=4)
     url = env.str("AITBC_DATABASE_URL", default="")
     databases = {}
     if url:

@@ -41,6 +41,8 @@ if AITBC_PRODUCTION:
 # Where each process listens. AITBC_PORT_OFFSET shifts every port, to run two stacks on one machine.
 AITBC_PORT_OFFSET = env.int("AITBC_PORT_OFFSET", default=0)
 AITBC_SERVICE_HOST = env.str("AITBC_SERVICE_HOST", default="127.0.0.1")
+# Server processes per service: each has its own database pools (AITBC_DB_POOL_MAX per database it uses)
+AITBC_SERVER_WORKERS = env.int("AITBC_SERVER_WORKERS", default=1)
 AITBC_SERVICE_PORTS = {name: port + AITBC_PORT_OFFSET for name, port in SERVICE_PORTS.items()}
 AITBC_FLOWER_PORT = FLOWER_PORT + AITBC_PORT_OFFSET
 AITBC_FLOWER_BASIC_AUTH = env.str("AITBC_FLOWER_BASIC_AUTH", default="")

@@ -146,9 +146,11 @@ def celery_baseline(n: int, redis_url: str, tmp: Path, procs: list) -> dict:
     }
 
 
-def stack_start(args, home: Path, procs: list) -> tuple[dict, str]:
+def stack_start(args, home: Path, procs: list, **settings: str) -> tuple[dict, str]:
+    """`aitbc up` on a fresh home and the bench's databases; `settings` are more AITBC_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITBC_")}
     env.update(
+        **settings,
         AITBC_HOME=str(home),
         AITBC_DATABASE_URL=f"{PG}/{args.db}",
         PYTHONUNBUFFERED="1",

@@ -1,6 +1,7 @@
 """The one authentication and the one error shape, as every service answers them."""
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 
 from apps.accounts.services import principal_revoke
@@ -95,3 +96,19 @@ def test_an_unknown_path_is_a_json_404(service_client):
     response = service_client("hermes").get("/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_database_without_a_free_connection_is_a_503_to_retry_not_a_500(service_client, make_key, monkeypatch):
+    """What psycopg's pool raises (through Django) when no connection frees up in time, or PostgreSQL is
+    out of connection slots: the caller is told to retry, with the error shape."""
+    _, key = make_key()
+
+    def exhausted(raw_key):
+        raise OperationalError("couldn't get a connection after 10.00 sec")
+
+    monkeypatch.setattr("apps.accounts.auth.principal_for_key", exhausted)
+    response = service_client("trading").get("/v1/accounts/me", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json()["code"] == "database_unavailable"
+    assert "try again" in response.json()["detail"]
