@@ -29,3 +29,13 @@ class DomainRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return database_for_app(app_label) == db
+
+
+def connections_release() -> None:
+    """Hands this thread's database connections back to their pools now, not at the end of the request: for
+    an async view that waits between queries (a long-poll), whose connections would otherwise stay taken."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()

@@ -6,6 +6,8 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -121,6 +123,31 @@ def test_the_gateway_serves_the_admin_with_principals_to_a_superuser(stack):
         assert principals.status_code == 200
         assert "rig-in-admin" in principals.text
         assert browser.get("/admin/accounts/apikey/").status_code == 200
+
+
+def test_miners_waiting_in_long_polls_do_not_hold_the_connections_everyone_else_needs(stack):
+    """More miners long-poll the gpu service than its database pools hold connections; meanwhile another
+    request to it is answered, while every poll is still waiting."""
+    waiting = int(stack.env.get("AITBC_DB_POOL_MAX", "4")) + 2
+    gpu = stack.urls["gpu"]
+    keys = [stack.key("miner", f"long-poller-{i}") for i in range(waiting + 1)]
+    auth = lambda key: {"Authorization": f"Bearer {key}"}  # noqa: E731
+    for key in keys:  # priced above any job, so that no poll claims one
+        registered = httpx.post(f"{gpu}/v1/miners/register", json={"unit_price": "100000"}, headers=auth(key))
+        assert registered.status_code == 200, registered.text
+    with ThreadPoolExecutor(waiting) as pool:
+        body = {"max_wait_seconds": 15}
+        polls = [
+            pool.submit(httpx.post, f"{gpu}/v1/miners/poll", json=body, headers=auth(key), timeout=60)
+            for key in keys[1:]
+        ]
+        time.sleep(2)  # for the polls to reach the service and start waiting
+        other = httpx.get(f"{gpu}/v1/miners/me", headers=auth(keys[0]), timeout=60)
+        still_waiting = sum(not poll.done() for poll in polls)
+        answered = [poll.result().status_code for poll in polls]
+    assert other.status_code == 200, other.text
+    assert still_waiting == waiting
+    assert answered == [204] * waiting
 
 
 def test_a_dead_service_costs_a_fast_clear_error_at_the_gateway(stack):

@@ -13,6 +13,7 @@ from aitbc_site.api import Error
 from aitbc_site.errors import Forbidden
 from aitbc_site.money import money_str
 from aitbc_site.queues import gpu_queue
+from aitbc_site.router import connections_release
 from apps.accounts.auth import any_principal, miners
 from apps.ai import facade as ai
 from apps.governance.facade import parameter_get
@@ -192,13 +193,22 @@ def miners_heartbeat(request, body: HeartbeatIn):
     return {"miner_id": miner.id, "status": miner.status, "renewed_leases": renewed, "heartbeat_interval_s": interval}
 
 
+def _claim_once(miner: MinerView):
+    """One claim; the connections go back to their pools before the long-poll waits, so that waiting miners
+    never hold the connections every other request of this service needs."""
+    try:
+        return ai.job_claim(miner=miner)
+    finally:
+        connections_release()
+
+
 @router.post("/miners/poll", auth=miners, response={200: ClaimedJob, 204: None, 404: Error})
 async def miners_poll(request, body: PollIn):
     """The next job that fits this miner, now RUNNING and held by it; waits up to max_wait_seconds (204: none)."""
     miner = await sync_to_async(_miner_view_of)(request.auth)
     deadline = time.monotonic() + body.max_wait_seconds
     while True:
-        job = await sync_to_async(ai.job_claim)(miner=miner)
+        job = await sync_to_async(_claim_once)(miner)
         if job is not None:
             return Status(200, ai.claimed_job_view(job))
         remaining = deadline - time.monotonic()
