@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from aitbc_client.canonical import receipt_verify
@@ -14,6 +15,7 @@ from apps.ai.tasks import settle_job
 from apps.governance.facade import parameter_set
 from apps.gpu.models import Miner
 from apps.gpu.services import miner_deregister
+from apps.trading import facade as trading_facade
 from apps.trading import signing
 from apps.trading.facade import account_balances, earnings_of, receipt_get
 from apps.trading.models import AccountKind, Entry, Hold
@@ -213,3 +215,36 @@ def test_the_sweep_drops_a_pending_job_without_escrow_and_releases_escrow_of_a_f
     assert not Job.objects.filter(id=orphan.id).exists()
     assert report["released"] == 1
     assert account_balances(client.id)["held"] == 0
+
+
+def test_a_submit_retried_after_failing_between_its_steps_finishes_the_job_and_holds_escrow_once(monkeypatch):
+    client, _ = factories.funded_client("10")
+    real_hold = trading_facade.job_escrow_hold
+    calls = {"n": 0}
+
+    def trading_down_once(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("the trading database went away")
+        return real_hold(**kwargs)
+
+    monkeypatch.setattr(trading_facade, "job_escrow_hold", trading_down_once)
+    with pytest.raises(OperationalError):
+        factories.job(client, max_price="2", key="retry-me")
+    job = factories.job(client, max_price="2", key="retry-me")
+    assert job.state == JobState.QUEUED
+    assert Job.objects.filter(client_id=client.id).count() == 1
+    assert account_balances(client.id)["held"] == Decimal("2")
+    Job.objects.filter(id=job.id).update(created_at=timezone.now() - timedelta(minutes=5))
+    jobs_sweep()
+    assert Job.objects.get(id=job.id).state == JobState.QUEUED
+
+
+def test_the_sweep_queues_a_pending_job_whose_escrow_was_placed_late_rather_than_dropping_it(committed):
+    client, _ = factories.funded_client()
+    job = factories.job(client, max_price="1")
+    Job.objects.filter(id=job.id).update(state=JobState.PENDING, created_at=timezone.now() - timedelta(minutes=5))
+    # its hold is recent: placed long after the row, just before a crash kept the job from being queued
+    report = jobs_sweep()
+    assert (report["pending_queued"], report["pending_dropped"]) == (1, 0)
+    assert Job.objects.get(id=job.id).state == JobState.QUEUED

@@ -89,8 +89,15 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
     if not ttl_min <= request.ttl_seconds <= ttl_max:
         raise Invalid(f"ttl_seconds must be from {ttl_min} to {ttl_max}")
     request_sha = request.sha256()
-    if (existing := _replayed(client.id, idempotency_key, request_sha)) is not None:
-        return existing
+    job = _replayed(client.id, idempotency_key, request_sha) or _created(client, request, idempotency_key, payload)
+    if job.state == JobState.PENDING:  # new, or a retry of a submit that failed between its steps
+        _escrowed_and_queued(job, client, request.max_price)
+    return job
+
+
+def _created(client: PrincipalView, request: JobRequest, idempotency_key: str, payload: dict) -> Job:
+    """The job row, PENDING (no escrow yet); with an Idempotency-Key taken concurrently, that request's job."""
+    request_sha = request.sha256()
     runner = runner_of(request.type)
     now = timezone.now()
     try:
@@ -114,10 +121,15 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
             )
     except IntegrityError:  # the same Idempotency-Key, concurrently
         return _replayed(client.id, idempotency_key, request_sha)
+    return job
+
+
+def _escrowed_and_queued(job: Job, client: PrincipalView, amount: Decimal) -> None:
+    """The escrow hold (keyed by the job, so a retry places none twice), then QUEUED and dispatched."""
     try:
-        trading.job_escrow_hold(job_id=job.id, client_id=client.id, amount=request.max_price)
+        trading.job_escrow_hold(job_id=job.id, client_id=client.id, amount=amount)
     except PaymentRequired:
-        job.delete()
+        Job.objects.filter(id=job.id, state=JobState.PENDING).delete()
         raise
     from apps.ai.services.dispatch import job_dispatch_on_commit
 
@@ -125,4 +137,3 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
         Job.objects.filter(id=job.id, state=JobState.PENDING).update(state=JobState.QUEUED, updated_at=timezone.now())
         job_dispatch_on_commit(job.id)
     job.refresh_from_db()
-    return job

@@ -71,14 +71,15 @@ def _sagas_repair(now) -> dict:
     """A PENDING job with escrow goes on, without it is dropped; finished jobs get paid or refunded."""
     old = now - SAGA_GRACE
     repaired = {"pending_queued": 0, "pending_dropped": 0, "settled": 0, "released": 0}
-    held = set(trading.job_escrows_held(older_than=old))
-    for job in Job.objects.filter(state=JobState.PENDING, created_at__lt=old):
-        if str(job.id) in held:
-            Job.objects.filter(id=job.id, state=JobState.PENDING).update(state=JobState.QUEUED, updated_at=now)
-            repaired["pending_queued"] += 1
+    stale = list(Job.objects.filter(state=JobState.PENDING, created_at__lt=old).values_list("id", flat=True))
+    escrowed = set(trading.job_escrows_held(older_than=now)) if stale else set()  # a hold placed late counts
+    for job_id in stale:
+        still_pending = Job.objects.filter(id=job_id, state=JobState.PENDING)  # a retried submit may have moved on
+        if str(job_id) in escrowed:
+            repaired["pending_queued"] += still_pending.update(state=JobState.QUEUED, updated_at=now)
         else:
-            job.delete()
-            repaired["pending_dropped"] += 1
+            repaired["pending_dropped"] += still_pending.delete()[0]
+    held = set(trading.job_escrows_held(older_than=old))
     for job_id in Job.objects.filter(
         state=JobState.COMPLETED, receipt_id__isnull=True, finished_at__lt=old
     ).values_list("id", flat=True):
