@@ -77,11 +77,12 @@ def _plugins_checked(miner: Miner) -> Miner:
 def miner_plugins_recheck(*, miner: Miner) -> Miner:
     """The registry's verdicts on the plugins this miner reported, applied again (after a plugin it reported
     was registered or yanked): a type dropped while unregistered comes back once verified, and goes if yanked."""
-    capabilities = dict(miner.capabilities or {})
-    reported = {str(p.get("name", "")) for p in capabilities.get("plugins") or ()}
-    capabilities["runners"] = sorted({*(capabilities.get("runners") or ()), *reported} - {""})
-    miner.capabilities = capabilities
     with transaction.atomic(using=DB):
+        miner = Miner.objects.select_for_update().get(id=miner.id)  # not a stale copy: a newer report wins
+        capabilities = dict(miner.capabilities or {})
+        reported = {str(p.get("name", "")) for p in capabilities.get("plugins") or ()}
+        capabilities["runners"] = sorted({*(capabilities.get("runners") or ()), *reported} - {""})
+        miner.capabilities = capabilities
         return _plugins_checked(miner)
 
 
@@ -106,6 +107,7 @@ def miner_heartbeat(*, miner: Miner, inflight: int, readings: list[dict], job_id
 
 def miner_capabilities_set(*, miner: Miner, capabilities: dict) -> Miner:
     with transaction.atomic(using=DB):
+        miner = Miner.objects.select_for_update().get(id=miner.id)  # one capabilities write at a time
         miner.capabilities = capabilities
         miner.save(update_fields=["capabilities", "updated_at"])
         gpus_sync(miner=miner, capabilities=capabilities)

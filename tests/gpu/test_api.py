@@ -3,6 +3,8 @@
 import pytest
 
 from apps.ai.models import Job
+from apps.gpu.models import Miner
+from apps.gpu.services import miner_capabilities_set, miner_plugins_recheck
 from tests import factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -146,3 +148,14 @@ def test_bad_registration_is_422(gpu, body):
     _, key = factories.principal("miner")
     response = post(gpu, "/v1/miners/register", key, body)
     assert response.status_code == 422
+
+
+def test_a_plugin_recheck_from_a_stale_copy_of_a_miner_keeps_the_capabilities_it_reported_since():
+    view = factories.miner(runners=("echo",))
+    stale = Miner.objects.get(id=view.id)
+    newer = {**stale.capabilities, "runners": ["echo", "matmul"], "models": ["llama-3-8b"]}
+    miner_capabilities_set(miner=Miner.objects.get(id=view.id), capabilities=newer)
+    miner_plugins_recheck(miner=stale)  # a plugin was yanked meanwhile; the recheck started from the old row
+    capabilities = Miner.objects.get(id=view.id).capabilities
+    assert capabilities["runners"] == ["echo", "matmul"]
+    assert capabilities["models"] == ["llama-3-8b"]
