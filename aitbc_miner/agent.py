@@ -113,14 +113,23 @@ class MinerAgent:
             return self.api.post("gpu", "/v1/miners/heartbeat", json=body).json()
 
     def heartbeats_start(self) -> threading.Thread:
+        """Heartbeats in a thread of their own, which nothing stops but `stop()`: the leases of running jobs
+        hang on them. Edge replica checks (calls to hermes that may be slow) run in a second thread."""
+
         def beat():
             while not self._stop.wait(self.heartbeat_interval):
                 try:
                     self.heartbeat()
                 except (ApiError, httpx.HTTPError) as exc:
                     log.warning("heartbeat failed: %s", exc)
+                except Exception:
+                    log.exception("heartbeat failed; trying again at the next beat")
+
+        def edge():
+            while not self._stop.wait(self.heartbeat_interval):
                 edge_replicas_install_quietly(self)
 
+        threading.Thread(target=edge, name="aitbc-edge-replicas", daemon=True).start()
         thread = threading.Thread(target=beat, name="aitbc-heartbeat", daemon=True)
         thread.start()
         return thread

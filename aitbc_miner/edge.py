@@ -60,3 +60,5 @@ def edge_replicas_install_quietly(agent) -> None:
         edge_replicas_install(agent)
     except (ApiError, httpx.HTTPError) as exc:
         log.warning("edge replica check failed: %s", exc)
+    except Exception:
+        log.exception("edge replica check failed; trying again at the next beat")
