@@ -2,6 +2,7 @@
 and steer dispatch: for that job type a Celery GPU worker is chosen by unit price x measured seconds."""
 
 import base64
+from contextlib import suppress
 from decimal import Decimal
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aitbc_miner.images import gradient_image, png_encode
-from aitbc_site.errors import Invalid, NotFound, PaymentRequired
+from aitbc_site.errors import Conflict, Invalid, NotFound, PaymentRequired
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import TERMINAL_STATES, Benchmark, BenchmarkRun, Job, JobState, StudyStatus
@@ -36,14 +37,16 @@ def funds_check(client: PrincipalView, total: Decimal) -> None:
 
 
 def jobs_submit_all(client: PrincipalView, requests: list[JobRequest], key_prefix: str) -> list[Job]:
-    """Submits every job or none: if one cannot be paid for, those already submitted are canceled (refunded)."""
+    """Submits every job or none: if one fails (cannot be paid for, or any other error), those already
+    submitted are canceled and refunded, since the caller then drops the study they belong to."""
     jobs: list[Job] = []
     try:
         for number, request in enumerate(requests):
             jobs.append(job_submit(client=client, request=request, idempotency_key=f"{key_prefix}:{number}"))
-    except PaymentRequired:
+    except Exception:
         for job in jobs:
-            job_cancel(client=client, job_id=job.id)
+            with suppress(Conflict):  # it ended meanwhile
+                job_cancel(client=client, job_id=job.id)
         raise
     return jobs
 

@@ -5,6 +5,8 @@ import math
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError
+from django.test import Client
 
 from apps.ai import facade as ai
 from apps.ai.models import Job, TuneStudy
@@ -27,11 +29,14 @@ def post(api, path, key, body):
     return api.post(path, body, content_type="application/json", headers=auth(key))
 
 
-def tune(api, key, **changes):
+def tune_body(**changes) -> dict:
     parameters = {"n": [64, 128, 256], "dtype": ["float32", "float64"]}
-    body = {"type": "matmul", "payload": {"repeat": 1}, "parameters": parameters, "metric": "tflops", "goal": "max",
+    return {"type": "matmul", "payload": {"repeat": 1}, "parameters": parameters, "metric": "tflops", "goal": "max",
             "max_price_per_job": "0.5", **changes}  # fmt: skip
-    return post(api, "/v1/optimization/tune", key, body)
+
+
+def tune(api, key, **changes):
+    return post(api, "/v1/optimization/tune", key, tune_body(**changes))
 
 
 def run_claimed(miner, results: dict):
@@ -168,3 +173,31 @@ def test_health_reports_the_history_it_can_predict_from(api):
     report = api.get("/v1/optimization/health").json()
     assert report["status"] == "ok"
     assert report["checks"]["history"] == "ok (1 completed jobs to predict from)"
+
+
+def test_a_tune_that_fails_part_way_through_submitting_cancels_and_refunds_what_it_submitted(
+    api, monkeypatch, committed
+):
+    from apps.ai import benchmarks
+
+    client, key = factories.funded_client("10")
+    real_submit, calls = benchmarks.job_submit, {"n": 0}
+
+    def trading_lost_at_the_third(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("the trading database went away")
+        return real_submit(**kwargs)
+
+    monkeypatch.setattr(benchmarks, "job_submit", trading_lost_at_the_third)
+    response = committed(
+        Client(raise_request_exception=False).post,
+        "/v1/optimization/tune",
+        tune_body(),
+        content_type="application/json",
+        headers=auth(key),
+    )
+    assert response.status_code == 503
+    assert TuneStudy.objects.count() == 0
+    assert sorted(Job.objects.values_list("state", flat=True)) == ["CANCELED", "CANCELED"]
+    assert account_balances(client.id)["held"] == 0
