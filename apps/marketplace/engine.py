@@ -15,6 +15,7 @@ import logging
 
 from django.db import connections, transaction
 
+from aitbc_site.money import quantize_down
 from apps.gpu.facade import gpu_booking_open
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
 from apps.trading.facade import market_agreement_open
@@ -83,7 +84,7 @@ def class_match(gpu_class: str) -> list[Fill]:
                         price_per_hour=price,
                         hours=hours,
                         gpu_count=bid.gpu_count,
-                        amount=price * hours * bid.gpu_count,
+                        amount=quantize_down(price * hours * bid.gpu_count),  # the bid's hold is rounded up
                     )
                 )
                 for order in (bid, offer):

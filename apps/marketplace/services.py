@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from aitbc_site.errors import Conflict, NotFound
+from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_for_principal
 from apps.marketplace.engine import bid_hold_key, book_match, fills_complete, gpu_class_of
@@ -56,7 +57,9 @@ def bid_create(
     max_price_per_hour: Decimal,
     hours: Decimal,
 ) -> Bid:
-    """Holds max_price_per_hour x hours x gpu_count (402 when it cannot be covered), then matches."""
+    """Holds max_price_per_hour x hours x gpu_count (402 when it cannot be covered), then matches.
+
+    The hold is rounded up and each fill's amount down, so the fills never take more than the hold."""
     bid = Bid(
         client_id=client.id,
         gpu_model=gpu_model,
@@ -68,9 +71,8 @@ def bid_create(
         hours=hours,
         remaining_hours=hours,
     )
-    hold_place(
-        owner_id=client.id, key=bid_hold_key(bid.id), amount=max_price_per_hour * hours * gpu_count, what="this bid"
-    )
+    amount = quantize_up(max_price_per_hour * hours * gpu_count)
+    hold_place(owner_id=client.id, key=bid_hold_key(bid.id), amount=amount, what="this bid")
     bid.save(force_insert=True)
     book_match(bid.gpu_class)
     bid.refresh_from_db()
