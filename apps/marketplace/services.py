@@ -8,9 +8,9 @@ from aitbc_site.errors import Conflict, NotFound
 from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_for_principal
-from apps.marketplace.engine import bid_hold_key, book_match, fills_complete, gpu_class_of
+from apps.marketplace.engine import bid_hold_key, bid_hold_release_unused, book_match, fills_complete, gpu_class_of
 from apps.marketplace.models import LIVE, Bid, FillStatus, Offer, OrderStatus
-from apps.trading.services.ledger import hold_place, hold_release
+from apps.trading.services.ledger import hold_place
 
 DB = "marketplace"
 
@@ -89,13 +89,14 @@ def _own(model, principal: PrincipalView, order_id, owner_field: str):
 
 
 def bid_cancel(*, client: PrincipalView, bid_id) -> Bid:
-    """Cancels the unfilled rest; what the bid still holds goes back to the client."""
+    """Cancels the unfilled rest; what the bid still holds goes back to the client once its matched fills are
+    funded (at once, or by the periodic run when one of them cannot be yet)."""
     with transaction.atomic(using=DB):
         bid = _own(Bid, client, bid_id, "client_id")
         bid.status = OrderStatus.CANCELED
         bid.save(update_fields=["status", "updated_at"])
     fills_complete(list(bid.fills.filter(status=FillStatus.PENDING)))  # what was matched is still booked
-    hold_release(key=bid_hold_key(bid.id))
+    bid_hold_release_unused(bid.id)  # else the periodic run releases it once its last fill is booked
     return bid
 
 

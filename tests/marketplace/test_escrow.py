@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from aitbc_site.errors import Conflict
 from apps.gpu.bookings import bookings_settle_due
 from apps.gpu.models import GpuBooking
+from apps.marketplace import engine
 from apps.marketplace.engine import books_match_all
 from apps.marketplace.models import Fill
 from apps.trading.facade import account_balances
@@ -45,3 +47,28 @@ def test_two_fills_rounded_down_fit_in_the_bid_s_hold_rounded_up(http, client):
     assert bookings_settle_due() == 2
     assert account_balances(client.id)["balance"] == Decimal(1000) - 2 * Decimal("0.50000001")
     assert account_balances(client.id)["held"] == 0
+
+
+def _ledger_busy(**kwargs):
+    raise Conflict("the ledger is busy")
+
+
+def test_a_bid_canceled_with_a_fill_not_yet_funded_keeps_its_hold_until_the_fill_is_booked(http, client, monkeypatch):
+    # given a 3 h fill of a 5 h bid that cannot take its part of the bid's hold yet
+    monkeypatch.setattr(engine, "hold_transfer", _ledger_busy)
+    offer(seller(http), "1.00", hours="3")
+    placed = bid(client, "2.00", hours="5").json()
+    fill = Fill.objects.get(bid_id=placed["bid_id"])
+    # when the client cancels the bid while the fill is still pending
+    assert client.delete(f"/v1/bids/{placed['bid_id']}").json()["status"] == "CANCELED"
+    bid_hold = Hold.objects.get(key=f"bid:{placed['bid_id']}")
+    assert (bid_hold.status, bid_hold.amount) == ("HELD", Decimal(10))  # still funds the pending fill
+    # then once the ledger answers again, the periodic run books the fill and gives back the rest
+    monkeypatch.undo()
+    books_match_all()
+    fill.refresh_from_db()
+    bid_hold.refresh_from_db()
+    assert (fill.status, fill.amount) == ("BOOKED", Decimal(3))
+    assert (bid_hold.status, bid_hold.amount) == ("RELEASED", Decimal(7))
+    assert Hold.objects.get(key=f"fill:{fill.id}").amount == Decimal(3)
+    assert account_balances(client.id)["held"] == Decimal(3)
