@@ -1,19 +1,23 @@
 """A bid's escrow through rounding, canceling with a fill not yet funded, retries and crashes part-way."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from aitbc_site.errors import Conflict
 from apps.gpu.bookings import bookings_settle_due
 from apps.gpu.models import GpuBooking
-from apps.marketplace import engine
+from apps.marketplace import engine, services
 from apps.marketplace.engine import books_match_all
-from apps.marketplace.models import Fill
+from apps.marketplace.models import Bid, Fill
+from apps.marketplace.tasks import match_books
 from apps.trading.facade import account_balances
 from apps.trading.models import Hold
+from apps.trading.services.ledger import hold_place
 from tests import factories
 from tests.marketplace.test_market import Trader, bid, offer, seller
 
@@ -72,3 +76,40 @@ def test_a_bid_canceled_with_a_fill_not_yet_funded_keeps_its_hold_until_the_fill
     assert (bid_hold.status, bid_hold.amount) == ("RELEASED", Decimal(7))
     assert Hold.objects.get(key=f"fill:{fill.id}").amount == Decimal(3)
     assert account_balances(client.id)["held"] == Decimal(3)
+
+
+def _database_lost(gpu_class):
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_bid_retried_with_its_idempotency_key_after_failing_part_way_is_placed_once(client, monkeypatch):
+    headers = {"X-Api-Key": client.key, "Idempotency-Key": "bid-once"}
+    # given a first try that held the money and wrote the bid, then lost the database while matching
+    monkeypatch.setattr(services, "book_match", _database_lost)
+    first = client.http.post("/v1/bids", BID, content_type="application/json", headers=headers)
+    assert first.status_code == 503
+    # when the client retries with the same key and body
+    monkeypatch.undo()
+    retried = client.http.post("/v1/bids", BID, content_type="application/json", headers=headers)
+    # then it gets the bid the first try wrote, with one hold
+    assert retried.status_code == 201, retried.content
+    assert list(Bid.objects.filter(client_id=client.id).values_list("id", flat=True)) == [
+        uuid.UUID(retried.json()["bid_id"])
+    ]
+    held = Hold.objects.filter(account__owner_id=client.id, key__startswith="bid:", status="HELD")
+    assert list(held.values_list("amount", flat=True)) == [Decimal(2)]
+    assert account_balances(client.id)["held"] == Decimal(2)
+
+
+def test_the_periodic_run_releases_a_bid_hold_that_no_bid_records_once_it_is_5_minutes_old(client):
+    # given two bid holds whose bids were never written: one 6 minutes old, one 1 minute old
+    stale = hold_place(owner_id=client.id, key=f"bid:{uuid.uuid4()}", amount=Decimal(1))
+    recent = hold_place(owner_id=client.id, key=f"bid:{uuid.uuid4()}", amount=Decimal(1))
+    Hold.objects.filter(id=stale.id).update(created_at=timezone.now() - timedelta(minutes=6))
+    Hold.objects.filter(id=recent.id).update(created_at=timezone.now() - timedelta(minutes=1))
+    # when the marketplace's periodic run goes
+    match_books()
+    # then only the old one is released: the young one may belong to a bid being written right now
+    assert Hold.objects.get(id=stale.id).status == "RELEASED"
+    assert Hold.objects.get(id=recent.id).status == "HELD"
+    assert account_balances(client.id)["held"] == Decimal(1)
