@@ -1,6 +1,6 @@
 """Amounts in AIT: Decimal with 8 places, written as decimal strings; never floats."""
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.db import models
 
@@ -27,6 +27,17 @@ def money(value, *, field: str = "amount", positive: bool = True) -> Decimal:
 
 def quantize(amount: Decimal) -> Decimal:
     return amount.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def quantize_up(amount: Decimal) -> Decimal:
+    """To 8 places, rounding up: for a hold that several amounts rounded down are later taken out of."""
+    return amount.quantize(PLACES, rounding=ROUND_CEILING)
+
+
+def quantize_down(amount: Decimal) -> Decimal:
+    """To 8 places, rounding down: for parts of a hold rounded up, so that they never add up to more than it
+    (the sum of floors is at most the ceiling of the sum)."""
+    return amount.quantize(PLACES, rounding=ROUND_FLOOR)
 
 
 def money_str(amount: Decimal | None) -> str | None:

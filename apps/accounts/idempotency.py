@@ -30,12 +30,17 @@ def _claim(request, key: str) -> tuple[IdempotencyRecord, bool]:
     return record, False
 
 
+def idempotency_key(request) -> str:
+    """The request's Idempotency-Key header ("" when it has none)."""
+    return request.headers.get("Idempotency-Key", "").strip()[:200]
+
+
 def idempotent(view):
     """Wraps a ninja view: with an Idempotency-Key header, the first answer is stored and replayed."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+        key = idempotency_key(request)
         if not key:
             return view(request, *args, **kwargs)
         record, first = _claim(request, key)

@@ -20,7 +20,7 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from aitbc_site.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
-from aitbc_site.money import ZERO, quantize
+from aitbc_site.money import ZERO, quantize, quantize_down
 from apps.accounts.facade import PrincipalView
 from apps.governance.facade import parameter_get
 from apps.gpu.facade import miner_is_online
@@ -37,8 +37,9 @@ ORPHAN_AFTER = timedelta(minutes=5)
 
 
 def booking_amount(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -> Decimal:
-    """What a booking holds in escrow: hours x price_per_hour x gpu_count, to 8 places (half even)."""
-    return quantize(Decimal(hours) * Decimal(price_per_hour) * gpu_count)
+    """What a booking holds in escrow: hours x price_per_hour x gpu_count, to 8 places rounded down, as an
+    order-book fill's amount is (its booking is paid from the fill's hold, so it may not ask for more)."""
+    return quantize_down(Decimal(hours) * Decimal(price_per_hour) * gpu_count)
 
 
 def _duration(hours: Decimal) -> timedelta:

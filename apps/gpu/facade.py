@@ -102,7 +102,7 @@ def gpu_booking_open(
     starts_at=None,
 ) -> UUID:
     """Records a booking paid for by the hold `escrow_key` that the caller already placed for
-    hours x price_per_hour x gpu_count (quantized to 8 places, half even); returns its id. The same key
+    hours x price_per_hour x gpu_count (to 8 places, rounded down); returns its id. The same key
     again returns the same booking (409 when it was used for a different one). The provider is paid from
     the hold when the booking ends (or pro rata when its client releases it)."""
     from apps.gpu.bookings import booking_open

@@ -10,7 +10,7 @@ from pydantic import ConfigDict
 from aitbc_site.api import Error
 from aitbc_site.errors import NotFound
 from apps.accounts.auth import any_principal, clients, miners
-from apps.accounts.idempotency import idempotent
+from apps.accounts.idempotency import idempotency_key, idempotent
 from apps.marketplace.models import Bid, Offer
 from apps.marketplace.selectors import bid_view, market_analytics, offer_view, offers_filter, order_book
 from apps.marketplace.services import bid_cancel, bid_create, offer_create, offer_withdraw
@@ -81,7 +81,8 @@ def offers_withdraw(request, offer_id: UUID):
 @idempotent
 def bids_create(request, body: BidIn):
     """A client bids for GPU hours; max_price_per_hour x hours x gpu_count is held until the bid ends."""
-    return Status(201, bid_view(bid_create(client=request.auth, **body.model_dump())))
+    placed = bid_create(client=request.auth, idempotency_key=idempotency_key(request), **body.model_dump())
+    return Status(201, bid_view(placed))
 
 
 def _bid_for(principal, bid_id) -> Bid:

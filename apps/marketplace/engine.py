@@ -15,6 +15,7 @@ import logging
 
 from django.db import connections, transaction
 
+from aitbc_site.money import quantize_down
 from apps.gpu.facade import gpu_booking_open
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
 from apps.trading.facade import market_agreement_open
@@ -22,6 +23,7 @@ from apps.trading.services.ledger import hold_release, hold_transfer
 
 log = logging.getLogger(__name__)
 DB = "marketplace"
+ENDED = (OrderStatus.FILLED, OrderStatus.CANCELED)
 
 
 def gpu_class_of(model: str) -> str:
@@ -83,7 +85,7 @@ def class_match(gpu_class: str) -> list[Fill]:
                         price_per_hour=price,
                         hours=hours,
                         gpu_count=bid.gpu_count,
-                        amount=price * hours * bid.gpu_count,
+                        amount=quantize_down(price * hours * bid.gpu_count),  # the bid's hold is rounded up
                     )
                 )
                 for order in (bid, offer):
@@ -95,7 +97,7 @@ def class_match(gpu_class: str) -> list[Fill]:
 
 def fill_complete(fill_id) -> Fill:
     """Escrow for the fill (out of the bid's), then the booking; then the bid's unused escrow once it is
-    filled. Every step is keyed by the fill, so running this again does nothing more."""
+    filled or canceled. Every step is keyed by the fill, so running this again does nothing more."""
     fill = Fill.objects.select_related("bid", "offer").get(id=fill_id)
     if fill.status == FillStatus.PENDING:
         hold_transfer(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
@@ -128,12 +130,18 @@ def fill_complete(fill_id) -> Fill:
         )
         Fill.objects.filter(id=fill.id).update(status=FillStatus.BOOKED, booking_id=booking_id)
         fill.refresh_from_db()
-    if (
-        fill.bid.status == OrderStatus.FILLED
-        and not Fill.objects.filter(bid=fill.bid, status=FillStatus.PENDING).exists()
-    ):
-        hold_release(key=bid_hold_key(fill.bid_id))
+    if fill.bid.status in ENDED:
+        bid_hold_release_unused(fill.bid_id)
     return fill
+
+
+def bid_hold_release_unused(bid_id) -> bool:
+    """Gives the rest of an ended bid's hold back, but only once no fill of it is still PENDING: such a fill
+    is funded from that hold later (the periodic run), and could never be once it was released."""
+    if Fill.objects.filter(bid_id=bid_id, status=FillStatus.PENDING).exists():
+        return False
+    hold_release(key=bid_hold_key(bid_id))
+    return True
 
 
 def fills_complete(fills) -> None:

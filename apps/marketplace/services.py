@@ -1,17 +1,26 @@
 """Placing and withdrawing orders. Bids hold their most expensive outcome in escrow until they end."""
 
+import logging
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from aitbc_site.errors import Conflict, NotFound
+from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_for_principal
-from apps.marketplace.engine import bid_hold_key, book_match, fills_complete, gpu_class_of
+from apps.marketplace.engine import bid_hold_key, bid_hold_release_unused, book_match, fills_complete, gpu_class_of
 from apps.marketplace.models import LIVE, Bid, FillStatus, Offer, OrderStatus
+from apps.trading.facade import escrows_held
 from apps.trading.services.ledger import hold_place, hold_release
 
+log = logging.getLogger(__name__)
 DB = "marketplace"
+ORPHAN_AFTER = timedelta(minutes=5)
+BID_TERMS = ("client_id", "gpu_model", "min_gpu_memory_gb", "gpu_count", "region", "max_price_per_hour", "hours")
 
 
 def offer_create(
@@ -55,9 +64,15 @@ def bid_create(
     region: str,
     max_price_per_hour: Decimal,
     hours: Decimal,
+    idempotency_key: str = "",
 ) -> Bid:
-    """Holds max_price_per_hour x hours x gpu_count (402 when it cannot be covered), then matches."""
+    """Holds max_price_per_hour x hours x gpu_count (402 when it cannot be covered), then matches.
+
+    The hold is rounded up and each fill's amount down, so the fills never take more than the hold. With an
+    Idempotency-Key the bid's id comes from it, so a retry after a failure part-way reuses the hold and the bid
+    the first try left instead of placing a second."""
     bid = Bid(
+        id=bid_id_for(client.id, idempotency_key) if idempotency_key else uuid.uuid4(),
         client_id=client.id,
         gpu_model=gpu_model,
         gpu_class=gpu_class_of(gpu_model),
@@ -68,13 +83,30 @@ def bid_create(
         hours=hours,
         remaining_hours=hours,
     )
-    hold_place(
-        owner_id=client.id, key=bid_hold_key(bid.id), amount=max_price_per_hour * hours * gpu_count, what="this bid"
-    )
-    bid.save(force_insert=True)
+    amount = quantize_up(max_price_per_hour * hours * gpu_count)
+    hold_place(owner_id=client.id, key=bid_hold_key(bid.id), amount=amount, what="this bid")
+    bid = _bid_record(bid)
     book_match(bid.gpu_class)
     bid.refresh_from_db()
     return bid
+
+
+def bid_id_for(client_id, idempotency_key: str) -> uuid.UUID:
+    """The same client and Idempotency-Key always name the same bid (and so the same `bid:<id>` hold)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"aitbc:bid:{client_id}:{idempotency_key}")
+
+
+def _bid_record(bid: Bid) -> Bid:
+    """Writes the new bid; a retry finds the one its first try wrote (409 when that was for other terms)."""
+    try:
+        with transaction.atomic(using=DB):
+            bid.save(force_insert=True)
+        return bid
+    except IntegrityError:
+        existing = Bid.objects.get(id=bid.id)
+    if any(getattr(existing, field) != getattr(bid, field) for field in BID_TERMS):
+        raise Conflict("this Idempotency-Key was used with a different request", code="idempotency_conflict")
+    return existing
 
 
 def _own(model, principal: PrincipalView, order_id, owner_field: str):
@@ -87,13 +119,14 @@ def _own(model, principal: PrincipalView, order_id, owner_field: str):
 
 
 def bid_cancel(*, client: PrincipalView, bid_id) -> Bid:
-    """Cancels the unfilled rest; what the bid still holds goes back to the client."""
+    """Cancels the unfilled rest; what the bid still holds goes back to the client once its matched fills are
+    funded (at once, or by the periodic run when one of them cannot be yet)."""
     with transaction.atomic(using=DB):
         bid = _own(Bid, client, bid_id, "client_id")
         bid.status = OrderStatus.CANCELED
         bid.save(update_fields=["status", "updated_at"])
     fills_complete(list(bid.fills.filter(status=FillStatus.PENDING)))  # what was matched is still booked
-    hold_release(key=bid_hold_key(bid.id))
+    bid_hold_release_unused(bid.id)  # else the periodic run releases it once its last fill is booked
     return bid
 
 
@@ -104,3 +137,15 @@ def offer_withdraw(*, miner: PrincipalView, offer_id) -> Offer:
         offer.status = OrderStatus.CANCELED
         offer.save(update_fields=["status", "updated_at"])
     return offer
+
+
+def bid_escrows_orphaned_release(older_than: timedelta = ORPHAN_AFTER) -> int:
+    """Releases bid holds that no bid records (the process died between placing the hold and writing the bid);
+    returns how many. A hold younger than `older_than` may still be in flight."""
+    held = escrows_held("bid:", timezone.now() - older_than)
+    recorded = {str(i) for i in Bid.objects.filter(id__in=held).values_list("id", flat=True)}
+    orphans = [bid_id for bid_id in held if bid_id not in recorded]
+    for bid_id in orphans:
+        log.warning("releasing the escrow of bid %s, which was never recorded", bid_id)
+        hold_release(key=bid_hold_key(bid_id))
+    return len(orphans)
