@@ -248,3 +248,23 @@ def test_the_sweep_queues_a_pending_job_whose_escrow_was_placed_late_rather_than
     report = jobs_sweep()
     assert (report["pending_queued"], report["pending_dropped"]) == (1, 0)
     assert Job.objects.get(id=job.id).state == JobState.QUEUED
+
+
+def test_a_job_the_sweep_cannot_settle_does_not_keep_it_from_releasing_other_escrow(committed, monkeypatch):
+    from apps.ai.services import sweep
+
+    client, miner, done = running_job()
+    committed(job_complete, miner=miner, job_id=done.id, result={"ok": True}, metrics={"gpu_seconds": 1})
+    old = timezone.now() - timedelta(minutes=5)
+    Job.objects.filter(id=done.id).update(receipt_id=None, finished_at=old)  # as if its settlement was lost
+    canceled = factories.job(client, max_price="2")
+    Job.objects.filter(id=canceled.id).update(state=JobState.CANCELED)  # as if its release had been lost
+    Hold.objects.filter(key=f"job:{canceled.id}").update(created_at=old)
+
+    def trading_refuses(job_id):
+        raise OperationalError("the trading database went away")
+
+    monkeypatch.setattr(sweep, "job_settle_completed", trading_refuses)
+    report = committed(jobs_sweep)
+    assert (report["settled"], report["released"]) == (0, 1)
+    assert Hold.objects.get(key=f"job:{canceled.id}").status == "RELEASED"

@@ -83,8 +83,11 @@ def _sagas_repair(now) -> dict:
     for job_id in Job.objects.filter(
         state=JobState.COMPLETED, receipt_id__isnull=True, finished_at__lt=old
     ).values_list("id", flat=True):
-        job_settle_completed(job_id)
-        repaired["settled"] += 1
+        try:
+            job_settle_completed(job_id)
+            repaired["settled"] += 1
+        except Exception:  # one job that cannot be paid yet must not keep the rest from being repaired
+            log.exception("settling job %s failed; the next sweep tries again", job_id)
     live = {str(i) for i in Job.objects.filter(id__in=held).exclude(state__in=FINISHED).values_list("id", flat=True)}
     for job_id in held - live:
         with transaction.atomic(using=DB):
