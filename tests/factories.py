@@ -69,3 +69,18 @@ def job(client, *, type="echo", payload=None, constraints=None, max_price="5", t
         priority=priority,
     )
     return job_submit(client=client, request=request, idempotency_key=key)
+
+
+def database_lost_at(real, number: int):
+    """`real`, except that its number-th call raises what Django raises when a database goes away mid-request."""
+    from django.db import OperationalError
+
+    calls = {"n": 0}
+
+    def call(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise OperationalError("the database went away")
+        return real(*args, **kwargs)
+
+    return call

@@ -219,16 +219,9 @@ def test_the_sweep_drops_a_pending_job_without_escrow_and_releases_escrow_of_a_f
 
 def test_a_submit_retried_after_failing_between_its_steps_finishes_the_job_and_holds_escrow_once(monkeypatch):
     client, _ = factories.funded_client("10")
-    real_hold = trading_facade.job_escrow_hold
-    calls = {"n": 0}
-
-    def trading_down_once(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise OperationalError("the trading database went away")
-        return real_hold(**kwargs)
-
-    monkeypatch.setattr(trading_facade, "job_escrow_hold", trading_down_once)
+    monkeypatch.setattr(
+        trading_facade, "job_escrow_hold", factories.database_lost_at(trading_facade.job_escrow_hold, 1)
+    )
     with pytest.raises(OperationalError):
         factories.job(client, max_price="2", key="retry-me")
     job = factories.job(client, max_price="2", key="retry-me")

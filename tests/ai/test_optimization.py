@@ -5,7 +5,6 @@ import math
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError
 from django.test import Client
 
 from apps.ai import facade as ai
@@ -181,15 +180,7 @@ def test_a_tune_that_fails_part_way_through_submitting_cancels_and_refunds_what_
     from apps.ai import benchmarks
 
     client, key = factories.funded_client("10")
-    real_submit, calls = benchmarks.job_submit, {"n": 0}
-
-    def trading_lost_at_the_third(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OperationalError("the trading database went away")
-        return real_submit(**kwargs)
-
-    monkeypatch.setattr(benchmarks, "job_submit", trading_lost_at_the_third)
+    monkeypatch.setattr(benchmarks, "job_submit", factories.database_lost_at(benchmarks.job_submit, 3))
     response = committed(
         Client(raise_request_exception=False).post,
         "/v1/optimization/tune",

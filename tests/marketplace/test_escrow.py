@@ -18,21 +18,10 @@ from apps.marketplace.tasks import match_books
 from apps.trading.facade import account_balances
 from apps.trading.models import Hold
 from apps.trading.services.ledger import hold_place
-from tests import factories
-from tests.marketplace.test_market import Trader, bid, offer, seller
+from tests.marketplace.test_market import bid, offer, seller
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 BID = {"gpu_model": "H100", "min_gpu_memory_gb": 80, "gpu_count": 1, "max_price_per_hour": "2.00", "hours": "1"}
-
-
-@pytest.fixture
-def http(service_client):
-    return service_client("marketplace")
-
-
-@pytest.fixture
-def client(http):
-    return Trader(http, *factories.funded_client("1000"))
 
 
 def test_two_fills_rounded_down_fit_in_the_bid_s_hold_rounded_up(http, client):

@@ -34,16 +34,6 @@ class Trader:
         return self.http.delete(path, headers={"X-Api-Key": self.key})
 
 
-@pytest.fixture
-def http(service_client):
-    return service_client("marketplace")
-
-
-@pytest.fixture
-def client(http):
-    return Trader(http, *factories.funded_client("1000"))
-
-
 def seller(http, region="eu"):
     who, key = factories.principal("miner")
     from apps.gpu.services import miner_register
