@@ -13,8 +13,12 @@ What it measures
   per second (500 nice to have). A transfer here is one ledger transaction: two balanced entries, both
   accounts locked, an Idempotency-Key stored.
 
+  It also prints the most PostgreSQL connections the stack held, and any 5xx: `--server-workers` and
+  `--pool-max` (AITBC_SERVER_WORKERS, AITBC_DB_POOL_MAX) show how each trades throughput for connections.
+
 Run from the repository root, with PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379:
-    .venv/bin/python bench/api.py [--seconds 10] [--concurrency 16] [--out figures.json]
+    .venv/bin/python bench/api.py [--seconds 8] [--concurrency 16] [--server-workers 1] [--pool-max 4]
+Everything it starts is stopped, and its databases dropped.
 """
 
 import argparse
@@ -135,7 +139,7 @@ async def measure(gateway: str, keys: dict, seconds: float, concurrency: int) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10, help="load per request type")
+    parser.add_argument("--seconds", type=float, default=8, help="load per request type")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients")
     parser.add_argument("--server-workers", type=int, default=1, help="AITBC_SERVER_WORKERS")
     parser.add_argument("--pool-max", type=int, default=4, help="AITBC_DB_POOL_MAX")
