@@ -144,6 +144,20 @@ def test_a_reference_to_a_missing_part_of_a_result_fails_the_step_before_any_mon
     assert account_balances(client.id)["held"] == 0
 
 
+def test_a_payload_that_resolves_to_a_number_fails_the_step_instead_of_wedging_the_workflow(hermes):
+    client, key = factories.funded_client("100")
+    miner = factories.miner(unit_price="0.5")
+    first = step("a", payload={"x": 5})
+    workflow_id = created(hermes, key, [first, step("b", depends_on=["a"], payload={"$from": "a.echo.x"})])
+    workflow_advance(workflow_id)
+    run_next(miner)
+    assert workflow_advance(workflow_id) == "FAILED"
+    view = hermes.get(f"/v1/workflows/{workflow_id}", headers=auth(key)).json()
+    assert view["steps"][1]["state"] == "FAILED"
+    assert "payload: must be a JSON object, not int" in view["steps"][1]["error"]
+    assert account_balances(client.id)["held"] == 0
+
+
 @pytest.mark.parametrize(
     "steps, detail",
     [

@@ -49,6 +49,8 @@ def runner_of(job_type: str) -> Runner:
 
 
 def _payload_checked(request: JobRequest) -> dict:
+    if not isinstance(request.payload, dict):  # a workflow step's `$from` may resolve to any JSON value
+        raise Invalid(f"payload: must be a JSON object, not {type(request.payload).__name__}")
     try:
         payload = runner_of(request.type).validate(dict(request.payload))
     except PayloadError as exc:

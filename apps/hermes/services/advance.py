@@ -163,8 +163,9 @@ def workflows_advance() -> dict:
     for workflow_id in list(ids[:BATCH]):
         try:
             status = workflow_advance(workflow_id)
-        except Exception:  # one broken workflow must not stop the others; it is tried again next pass
-            log.exception("advancing workflow %s failed", workflow_id)
+        except Exception:  # one broken workflow must not stop the others; it is tried again next pass,
+            log.exception("advancing workflow %s failed", workflow_id)  # after them (least recently advanced
+            Workflow.objects.filter(id=workflow_id).update(updated_at=timezone.now())  # first would starve them)
             status = "error"
         outcome[str(status)] = outcome.get(str(status), 0) + 1
     return outcome
