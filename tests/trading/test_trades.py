@@ -116,6 +116,9 @@ def test_counter_terms_go_back_and_forth_until_the_other_side_accepts(http, buye
     assert (countered["status"], countered["proposed_by"], countered["rounds"]) == ("COUNTERED", "buyer", 2)
     own = buyer.post(f"/matches/{match_id}/accept")
     assert (own.status_code, own.json()["code"]) == (409, "own_terms")
+    # nor may the buyer change its terms while the seller answers them: the accept below pays what it read
+    changed = buyer.post(f"/matches/{match_id}/counter", {"price": "1", "settlement": "immediate"})
+    assert (changed.status_code, changed.json()["code"]) == (409, "own_terms")
     agreement = party.post(f"/matches/{match_id}/accept").json()
     assert agreement["price"] == "12.00000000"
     again = party.post(f"/matches/{match_id}/accept")

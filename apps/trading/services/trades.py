@@ -194,12 +194,21 @@ def match_counter(
     milestones: list[dict],
     message: str = "",
 ) -> TradeMatch:
-    """Either side proposes new terms; the other side may then accept them."""
+    """The side answering the terms on the table proposes new ones; the other side may then accept them.
+
+    A side may not replace its own standing terms: the other side's accept carries no terms, so they could
+    otherwise change between its reading them and its accept landing (409 `own_terms`)."""
     milestones = _milestones_checked(settlement, milestones, price)
     with transaction.atomic(using=DB):
         match = match_get_for(principal, match_id, lock=True)
         side = _side(principal, match)
         _open_or_409(match)
+        if match.proposed_by == side:
+            raise Conflict(
+                f"your terms are on the table; the {'buyer' if side == 'seller' else 'seller'} answers them next "
+                "(or reject the match)",
+                code="own_terms",
+            )
         score, breakdown = match_score(
             match.request,
             price=price,
