@@ -1,8 +1,10 @@
 """Idempotency-Key on the POSTs that create work or move money: replayed, never done twice."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from apps.accounts.models import IdempotencyRecord
 from apps.marketplace.models import Bid
@@ -52,3 +54,22 @@ def test_keys_belong_to_their_principal(service_client):
     _, alice = factories.funded_client("10")
     _, bob = factories.funded_client("10")
     assert post(client, alice, BID, "same").json()["bid_id"] != post(client, bob, BID, "same").json()["bid_id"]
+
+
+def test_a_key_whose_first_request_died_mid_way_can_be_retried_once_it_is_clearly_abandoned(service_client):
+    client = service_client("marketplace")
+    buyer, key = factories.funded_client("10")
+    first = post(client, key, BID, "bid-crashed")
+    assert first.status_code == 201
+    # as if its process had died after the bid and its hold, before the answer was stored
+    died = IdempotencyRecord.objects.filter(principal_id=buyer.id, key="bid-crashed")
+    died.update(status=None, body=None)
+    running = post(client, key, BID, "bid-crashed")
+    assert (running.status_code, running.json()["code"]) == (409, "idempotency_in_progress")
+    died.update(created_at=timezone.now() - timedelta(hours=1))
+    retried = post(client, key, BID, "bid-crashed")
+    assert retried.status_code == 201, retried.content
+    assert retried.json()["bid_id"] == first.json()["bid_id"]
+    assert post(client, key, BID, "bid-crashed").json() == retried.json()
+    assert Bid.objects.count() == 1
+    assert account_balances(buyer.id)["held"] == Decimal(3)
