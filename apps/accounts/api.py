@@ -7,7 +7,8 @@ from ninja import Field, Router, Schema, Status
 
 from aitbc_site.api import Error
 from aitbc_site.times import iso
-from apps.accounts.auth import any_principal
+from apps.accounts.auth import any_principal, api_key_from_request
+from apps.accounts.keys import api_key_hash
 from apps.accounts.models import ApiKey
 from apps.accounts.services import api_key_revoke, api_key_rotate
 
@@ -48,8 +49,13 @@ def principal_router() -> Router:
 
     @router.post("/me/keys", auth=any_principal, response={201: dict, 422: Error})
     def keys_rotate(request, body: KeyIn):
-        """A new key (shown once); the old ones keep working until you revoke them."""
+        """A new key (shown once); the old ones keep working until you revoke them. A key that expires makes keys
+        that expire no later than it does."""
         expires_at = timezone.now() + timedelta(seconds=body.expires_in_s) if body.expires_in_s else None
+        calling = ApiKey.objects.filter(key_hash=api_key_hash(api_key_from_request(request)))
+        caller = calling.values_list("expires_at", flat=True).first()
+        if caller is not None:
+            expires_at = min(expires_at or caller, caller)
         issued = api_key_rotate(principal_id=request.auth.id, expires_at=expires_at)
         view = key_view(ApiKey.objects.get(id=issued.key_id))
         return Status(201, {**view, "key": issued.key})

@@ -74,3 +74,17 @@ def test_the_cli_rotates_expires_and_revokes_one_key(tmp_path):
     assert principal_for_key(rotated["key"]) is not None
     bad = run_aitbc(["keys", "rotate", first["principal_id"], "--expires-in", "soon"], env)
     assert bad.returncode == 2 and "30d" in bad.stderr
+
+
+def test_a_key_that_expires_cannot_make_one_that_outlives_it(service_client, make_key):
+    client = service_client("ai")
+    _, key = make_key("client")
+    expiring = client.post("/v1/principals/me/keys", {"expires_in_s": 3600}, content_type="application/json",
+                           headers=headers(key)).json()  # fmt: skip
+    for asked in ({}, {"expires_in_s": 7 * 86400}):
+        made = client.post("/v1/principals/me/keys", asked, content_type="application/json",
+                           headers=headers(expiring["key"])).json()  # fmt: skip
+        assert made["expires_at"] == expiring["expires_at"]
+    sooner = client.post("/v1/principals/me/keys", {"expires_in_s": 60}, content_type="application/json",
+                         headers=headers(expiring["key"])).json()  # fmt: skip
+    assert sooner["expires_at"] < expiring["expires_at"]
