@@ -105,6 +105,8 @@ def test_scaling_down_retires_replicas_and_another_client_sees_404(hermes):
     path = f"/v1/edge/deployments/{deployment['deployment_id']}"
     scaled = post(hermes, f"{path}/scale", client_key, {"replicas": 1}).json()
     assert sorted(r["state"] for r in scaled["replica_states"]) == ["PENDING", "RETIRED"]
+    again = post(hermes, f"{path}/scale", client_key, {"replicas": 2}).json()  # the retired miner's turn again
+    assert sorted(r["state"] for r in again["replica_states"]) == ["PENDING", "PENDING", "RETIRED"]
     _, other = factories.principal("client")
     assert hermes.get(path, headers=auth(other)).status_code == 404
     assert hermes.delete(path, headers=auth(other)).status_code == 404

@@ -128,7 +128,9 @@ def deployment_coordinate(deployment_id: UUID) -> dict:
             replica.state, replica.reason = ReplicaState.RETIRED, "scaled down"
             replica.save()
         missing = deployment.replicas - (len(live) - len(extra))
-        used = set(deployment.replica_set.values_list("miner_id", flat=True))
+        # not a miner that holds one, nor one that could not install it; one whose replica was lost or retired may
+        failed = deployment.replica_set.filter(state=ReplicaState.FAILED).values_list("miner_id", flat=True)
+        used = {r.miner_id for r in live if r not in extra} | set(failed)
         candidates, rejected = ([], [])
         if missing > 0:
             candidates, rejected = edge_candidates(deployment.runner, deployment.constraints, used)
