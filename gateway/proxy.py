@@ -103,13 +103,13 @@ class ServiceProxy:
 
     async def __call__(self, scope, receive, send, service: str, path: str) -> None:
         request_id = request_id_of(scope["headers"])
+        if (refused := await key_refused(scope["headers"])) is not None:  # first: a refused key never uses up
+            return await _send_json(send, 401, refused, request_id)  # the breaker's one trial request
         wait = self.breaker.retry_after(service)
         if wait is not None:
             detail = f"the {service} service is failing; the gateway tries it again in {wait:.0f} s"
             body = {"detail": detail, "code": "circuit_open"}
             return await _send_json(send, 503, body, request_id, retry_after=wait)
-        if (refused := await key_refused(scope["headers"])) is not None:
-            return await _send_json(send, 401, refused, request_id)
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP and k.lower() != b"x-request-id"]
         headers += [(b"x-request-id", request_id.encode("latin-1")), (b"x-forwarded-prefix", f"/{service}".encode())]
         client_addr = scope.get("client")

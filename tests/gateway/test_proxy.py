@@ -104,6 +104,25 @@ def test_the_gateway_refuses_an_unknown_key_itself(settings):
     assert anonymous.status_code == 502  # no key: passed on, for the service to decide
 
 
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_refused_key_does_not_use_up_the_breaker_s_one_trial_request():
+    now = [0.0]
+    proxy = ServiceProxy()
+    proxy.breaker = CircuitBreaker(failures_to_open=1, open_seconds=10, clock=lambda: now[0])
+    proxy.breaker.failure("ai")
+    now[0] = 10.5  # the pause is over: the next request to ai is the trial
+
+    async def app(scope, receive, send):
+        return await proxy(scope, receive, send, *service_route(scope["path"]))
+
+    async def forged():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            return await client.get("/ai/v1/jobs", headers={"Authorization": "Bearer aitbc_forged"})
+
+    assert asyncio.run(forged()).status_code == 401
+    assert proxy.breaker.retry_after("ai") is None  # the trial is still there for a real request
+
+
 def test_the_gateway_lists_every_service_openapi_document(client, settings):
     settings.ROOT_URLCONF = "aitbc_site.urls.gateway"
     index = client.get("/openapi").json()["services"]
