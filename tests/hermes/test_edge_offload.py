@@ -11,6 +11,7 @@ from apps.gpu.models import Miner
 from apps.hermes.models import EdgeDeployment
 from apps.hermes.services.advance import workflow_advance
 from apps.hermes.services.edge import deployments_coordinate
+from apps.trading.facade import account_balances
 from tests import factories
 from tests.hermes.helpers import auth, history, post
 
@@ -198,3 +199,18 @@ def test_a_collaboration_routes_each_step_to_an_agent_whose_miner_alone_runs_it(
     missing = post(hermes, "/v1/collaborations", key, {"steps": [{"id": "x", "type": "matmul", "max_price": "5"}]})
     assert missing.status_code == 404
     assert missing.json()["detail"] == "no agent offers the skill 'matmul'"
+
+
+def test_a_collaboration_step_whose_agent_was_deleted_fails_rather_than_running_anywhere(hermes):
+    miner, miner_key = keyed_miner(unit_price="0.01", region="eu")
+    agent = post(hermes, "/v1/agents", miner_key, {"name": "leaver", "skills": ["echo"], "unit_price": "0.01",
+                                                   "region": "eu", "miner_id": str(miner.id)}).json()  # fmt: skip
+    client, key = factories.funded_client("100")
+    body = {"steps": [{"id": "say", "type": "echo", "payload": {"hi": 1}, "max_price": "5"}]}
+    view = post(hermes, "/v1/collaborations", key, body).json()
+    assert hermes.delete(f"/v1/agents/{agent['agent_id']}", headers=auth(miner_key)).status_code == 204
+    assert workflow_advance(view["workflow_id"]) == "FAILED"
+    step = hermes.get(f"/v1/collaborations/{view['workflow_id']}", headers=auth(key)).json()["steps"][0]
+    assert (step["state"], step["job_id"]) == ("FAILED", None)
+    assert "was deleted" in step["error"]
+    assert account_balances(client.id)["held"] == 0

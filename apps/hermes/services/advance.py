@@ -86,6 +86,11 @@ def _agent_miner(agent_id):
 
 
 def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> None:
+    if step.agent_id is not None and not Agent.objects.filter(id=step.agent_id).exists():
+        step.state, step.finished_at = StepState.FAILED, now  # it would run unpinned, not on the agent's miner
+        step.error = f"not run: agent {step.agent_id}, which this step was routed to, was deleted"
+        step.save()
+        return
     try:
         payload = _resolve(step.payload, results)
         info = ai.job_submit_for(
