@@ -113,6 +113,26 @@ def test_scaling_down_retires_replicas_and_another_client_sees_404(hermes):
     assert hermes.delete(path, headers=auth(other)).status_code == 404
 
 
+def test_one_deployment_that_cannot_be_coordinated_does_not_stop_the_others(hermes, monkeypatch):
+    from apps.hermes.services import edge
+
+    first, _ = keyed_miner(gpus=(ORIN,))
+    _, client_key = factories.principal("client")
+    broken = deploy(hermes, client_key, {"runner": "echo", "replicas": 1}).json()["deployment_id"]
+    deploy(hermes, client_key, {"runner": "echo", "replicas": 1})
+    keyed_miner(gpus=(RTX,))
+    Miner.objects.filter(id=first.id).update(status="OFFLINE")
+    real = edge.deployment_coordinate
+
+    def coordinate(deployment_id):
+        if str(deployment_id) == broken:
+            raise EdgeDeployment.DoesNotExist("deleted meanwhile")
+        return real(deployment_id)
+
+    monkeypatch.setattr(edge, "deployment_coordinate", coordinate)
+    assert edge.deployments_coordinate() == {"lost": 1, "placed": 1, "retired": 0}
+
+
 def offload(hermes, key, **local):
     body = {"type": "sleep", "payload": {"seconds": 2}, "max_price": "5", "local": local}
     response = post(hermes, "/v1/offload/decide", key, body)

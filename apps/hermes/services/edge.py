@@ -4,6 +4,7 @@ installed or failed (with the reason). Coordination keeps a deployment at its re
 miners that went offline are LOST, failed ones stay FAILED, and both are replaced on other edge miners.
 """
 
+import logging
 from uuid import UUID
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from apps.accounts.facade import PrincipalView
 from apps.gpu import facade as gpu
 from apps.hermes.models import REPLICA_LIVE, DeploymentStatus, EdgeDeployment, EdgeReplica, ReplicaState
 
+log = logging.getLogger(__name__)
 DB = "hermes"
 DEFAULT_CATEGORIES = ("edge", "consumer")
 
@@ -143,7 +145,12 @@ def deployment_coordinate(deployment_id: UUID) -> dict:
 def deployments_coordinate() -> dict:
     total = {"lost": 0, "placed": 0, "retired": 0}
     for deployment_id in EdgeDeployment.objects.exclude(status=DeploymentStatus.STOPPED).values_list("id", flat=True):
-        for key, value in deployment_coordinate(deployment_id).items():
+        try:
+            done = deployment_coordinate(deployment_id)
+        except Exception:  # one deployment (deleted meanwhile, say) must not stop the others' coordination
+            log.exception("coordinating edge deployment %s failed; the next pass tries again", deployment_id)
+            continue
+        for key, value in done.items():
             total[key] += value
     return total
 
@@ -176,6 +183,9 @@ def deployment_scale(*, deployment: EdgeDeployment, replicas: int) -> dict:
 
 def deployment_stop(*, deployment: EdgeDeployment) -> None:
     with transaction.atomic(using=DB):
+        # the row lock first, as coordination takes it: else a pass placing a replica meanwhile would leave a
+        # live replica on a stopped deployment
+        EdgeDeployment.objects.select_for_update().filter(id=deployment.id).first()
         deployment.replica_set.filter(state__in=REPLICA_LIVE).update(
             state=ReplicaState.RETIRED, reason="deployment stopped", updated_at=timezone.now()
         )
