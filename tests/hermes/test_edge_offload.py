@@ -199,13 +199,19 @@ def test_a_hybrid_execution_places_each_step_and_pins_local_steps_to_the_callers
     assert (constraints["region"], constraints["gpu_model"]) == ("home", "RTX 4090")
 
 
-def test_a_collaboration_routes_each_step_to_an_agent_whose_miner_alone_runs_it(hermes):
+def collaboration(hermes, agent_name: str) -> tuple:
+    """A miner's echo agent, and a client's one-step collaboration routed to it:
+    (miner, miner_key, agent, client, client_key, view)."""
     miner, miner_key = keyed_miner(unit_price="0.01", region="eu")
-    agent = post(hermes, "/v1/agents", miner_key, {"name": "echoer", "skills": ["echo"], "unit_price": "0.01",
+    agent = post(hermes, "/v1/agents", miner_key, {"name": agent_name, "skills": ["echo"], "unit_price": "0.01",
                                                    "region": "eu", "miner_id": str(miner.id)}).json()  # fmt: skip
-    _, key = factories.funded_client("100")
+    client, key = factories.funded_client("100")
     body = {"steps": [{"id": "say", "type": "echo", "payload": {"hi": 1}, "max_price": "5"}]}
-    view = post(hermes, "/v1/collaborations", key, body).json()
+    return miner, miner_key, agent, client, key, post(hermes, "/v1/collaborations", key, body).json()
+
+
+def test_a_collaboration_routes_each_step_to_an_agent_whose_miner_alone_runs_it(hermes):
+    miner, _, agent, _, key, view = collaboration(hermes, "echoer")
     assert view["kind"] == "collaboration"
     assert view["steps"][0]["agent_id"] == agent["agent_id"]
     assert view["plan"]["say"]["agent"] == "echoer"
@@ -222,12 +228,7 @@ def test_a_collaboration_routes_each_step_to_an_agent_whose_miner_alone_runs_it(
 
 
 def test_a_collaboration_step_whose_agent_was_deleted_fails_rather_than_running_anywhere(hermes):
-    miner, miner_key = keyed_miner(unit_price="0.01", region="eu")
-    agent = post(hermes, "/v1/agents", miner_key, {"name": "leaver", "skills": ["echo"], "unit_price": "0.01",
-                                                   "region": "eu", "miner_id": str(miner.id)}).json()  # fmt: skip
-    client, key = factories.funded_client("100")
-    body = {"steps": [{"id": "say", "type": "echo", "payload": {"hi": 1}, "max_price": "5"}]}
-    view = post(hermes, "/v1/collaborations", key, body).json()
+    _, miner_key, agent, client, key, view = collaboration(hermes, "leaver")
     assert hermes.delete(f"/v1/agents/{agent['agent_id']}", headers=auth(miner_key)).status_code == 204
     assert workflow_advance(view["workflow_id"]) == "FAILED"
     step = hermes.get(f"/v1/collaborations/{view['workflow_id']}", headers=auth(key)).json()["steps"][0]
