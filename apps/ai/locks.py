@@ -3,16 +3,11 @@ a miner's claims are serialised so that it never holds more jobs than it has slo
 
 from uuid import UUID
 
-from django.db import connections
+from aitbc_site.locks import advisory_lock
 
 DB = "ai"
 
 
 def miner_claims_lock(miner_id: UUID) -> None:
-    """A transaction-scoped lock per miner (PostgreSQL advisory lock; SQLite serialises writers anyway)."""
-    connection = connections[DB]
-    if connection.vendor != "postgresql":
-        return
-    key = (miner_id.int >> 64) - (1 << 63)  # a signed 64-bit number from the id
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    """A transaction-scoped lock per miner (SQLite serialises writers anyway)."""
+    advisory_lock(DB, f"claims:{miner_id}")

@@ -10,11 +10,11 @@ service) and opens the agreement of the fill (trading; its booking settles it). 
 keyed by the fill and repeated until done (`fills_complete`).
 """
 
-import hashlib
 import logging
 
-from django.db import connections, transaction
+from django.db import transaction
 
+from aitbc_site.locks import advisory_lock
 from aitbc_site.money import quantize_down
 from apps.gpu.facade import gpu_booking_open
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
@@ -39,11 +39,7 @@ def fill_hold_key(fill_id) -> str:
 
 
 def _class_lock(gpu_class: str) -> None:
-    connection = connections[DB]
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(gpu_class.encode()).digest()[:8], "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    advisory_lock(DB, f"book:{gpu_class}")
 
 
 def offer_fits(bid: Bid, offer: Offer) -> bool:

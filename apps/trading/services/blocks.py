@@ -1,9 +1,10 @@
 """The block log: receipts and ledger transactions sealed into hash-chained, signed blocks."""
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from aitbc_client.chain import GENESIS_PREV_HASH, header_hash, item_hash, merkle_root
+from aitbc_site.locks import advisory_lock
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.trading import signing
@@ -11,7 +12,6 @@ from apps.trading.models import Block, BlockItem, Entry, Receipt
 
 DB = "trading"
 BLOCK_MAX_ITEMS = 500
-SEALER_LOCK = 0x41495442  # "AITB": one sealer at a time (PostgreSQL advisory lock)
 
 
 def account_label(account) -> str:
@@ -36,10 +36,7 @@ def entry_body(entry: Entry) -> dict:
 
 
 def _sealer_lock() -> None:
-    connection = connections[DB]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK])
+    advisory_lock(DB, "block-sealer")
 
 
 def _unsealed() -> list[tuple]:
