@@ -7,6 +7,9 @@ made it.
 
 import time
 
+from django.db import transaction
+
+from aitbc_site.locks import advisory_lock
 from apps.governance.parameters import PARAMETERS, parameter_check
 
 CACHE_SECONDS = 1.0
@@ -33,10 +36,14 @@ def parameter_get(name: str) -> int:
 
 
 def parameter_set(name: str, value: int) -> int:
+    """Checked against the other parameters as committed, one change at a time: two proposals executed together
+    (a TTL minimum raised, the maximum lowered) could each pass alone and together break the rule."""
     from apps.governance.models import Parameter
 
-    parameters_cache_clear()
-    parameter_check(name, value, parameters_all())
-    Parameter.objects.update_or_create(name=name, defaults={"value": value})
+    with transaction.atomic(using="governance"):
+        advisory_lock("governance", "parameters")
+        parameters_cache_clear()
+        parameter_check(name, value, parameters_all())
+        Parameter.objects.update_or_create(name=name, defaults={"value": value})
     parameters_cache_clear()
     return value

@@ -172,3 +172,43 @@ def test_two_concurrent_executions_execute_once():
     assert account_balances(recipient.id)["balance"] == Decimal(40)
     assert Entry.objects.filter(key=funding_key(proposal.id)).count() == 1
     assert Event.objects.filter(proposal_id=proposal.id, kind="executed").count() == 1
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_two_parameter_changes_at_once_cannot_together_break_the_ttl_rule():
+    from django.db import transaction
+
+    from apps.governance.facade import parameter_set
+
+    first_holds, release, outcomes = threading.Event(), threading.Event(), {}
+
+    def raise_minimum():  # as an execution would: the change inside a transaction that commits later
+        try:
+            with transaction.atomic(using="governance"):
+                parameter_set("job_ttl_min_s", 7200)
+                first_holds.set()
+                release.wait(10)
+            outcomes["min"] = "set"
+        finally:
+            connections.close_all()
+
+    def lower_maximum():
+        try:
+            parameter_set("job_ttl_max_s", 3600)
+            outcomes["max"] = "set"
+        except Invalid as exc:
+            outcomes["max"] = exc.detail
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=raise_minimum)
+    first.start()
+    assert first_holds.wait(10)
+    second = threading.Thread(target=lower_maximum)
+    second.start()
+    second.join(1)  # it waits for the first change to commit (without the lock it would be done already)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert outcomes == {"min": "set", "max": "job_ttl_min_s (7200) may not exceed job_ttl_max_s (3600)"}
+    assert parameter_get("job_ttl_min_s") <= parameter_get("job_ttl_max_s")
