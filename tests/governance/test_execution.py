@@ -20,6 +20,7 @@ from apps.trading.facade import account_balances, fees_sweep, receipt_get
 from apps.trading.models import AccountKind, Entry
 from apps.trading.services.ledger import system_account
 from tests import factories
+from tests.concurrency import at_once
 from tests.governance.helpers import DAY, elapse, holder, passed, propose
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -151,24 +152,11 @@ def test_two_concurrent_executions_execute_once():
     voter, _ = holder("1000")
     recipient, _ = holder()
     proposal = passed(propose(voter, "funding", {"to_principal_id": str(recipient.id), "amount": "40"}), voter)
-    barrier, outcomes = threading.Barrier(2), []
-
-    def execute():
-        barrier.wait()
-        try:
-            proposal_execute(executor=voter, proposal_id=proposal.id)
-            outcomes.append("executed")
-        except Conflict as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=execute) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(outcomes) == ["already_executed", "executed"]
+    outcomes = at_once(lambda: proposal_execute(executor=voter, proposal_id=proposal.id), allowed=(Conflict,))
+    assert sorted(o.code if isinstance(o, Conflict) else "executed" for o in outcomes) == [
+        "already_executed",
+        "executed",
+    ]
     assert account_balances(recipient.id)["balance"] == Decimal(40)
     assert Entry.objects.filter(key=funding_key(proposal.id)).count() == 1
     assert Event.objects.filter(proposal_id=proposal.id, kind="executed").count() == 1

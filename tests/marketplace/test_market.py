@@ -1,17 +1,16 @@
 """The GPU-hour order book over HTTP: price-time priority, partial fills, reasons, escrow, cancels."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from apps.marketplace.engine import class_match, fills_complete
 from apps.marketplace.models import Bid, Fill, Offer
 from apps.trading.facade import account_balances
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -218,20 +217,7 @@ def test_two_matchers_racing_never_fill_one_order_twice(http):
                      hours=Decimal(2), remaining_hours=Decimal(2))  # fmt: skip
         hold_place(owner_id=client.id, key=bid_hold_key(placed.id), amount=Decimal(2))
         placed.save(force_insert=True)
-    start, results = threading.Barrier(2), []
-
-    def run():
-        try:
-            start.wait()
-            results.append(class_match("h100"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = at_once(lambda: class_match("h100"))
     fills_complete(Fill.objects.all())
     assert sum(len(r) for r in results) == Fill.objects.count() == 5
     assert sorted(Fill.objects.values_list("hours", flat=True)) == [Decimal(2)] * 5

@@ -1,12 +1,10 @@
 """The block log: sealing, the explorer, and verification that names what was tampered with."""
 
 import base64
-import threading
 from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.db import connections
 
 from aitbc_client.canonical import canonical_json
 from aitbc_client.chain import GENESIS_PREV_HASH, chain_verify, header_hash, item_hash, merkle_root
@@ -17,6 +15,7 @@ from apps.trading.explorer import chain_export, chain_verify_stored
 from apps.trading.models import Block, BlockItem, Entry, Posting, Receipt
 from apps.trading.services.blocks import block_seal
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -133,22 +132,7 @@ def test_a_chain_checked_with_another_public_key_fails():
 def test_two_sealers_racing_make_one_chain():
     for _ in range(3):
         completed_job()
-    start = threading.Barrier(2)
-    results = []
-
-    def seal():
-        try:
-            start.wait()
-            results.append(block_seal())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=seal) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    sealed = [block for block in results if block is not None]
+    sealed = [block for block in at_once(block_seal) if block is not None]
     assert len(sealed) == 1
     assert Block.objects.count() == 1
     assert Receipt.objects.filter(block_height__isnull=True).count() == 0
