@@ -293,15 +293,10 @@ def bookings_settle_due(now: datetime | None = None) -> int:
 def booking_escrows_orphaned_release(older_than: timedelta = ORPHAN_AFTER) -> int:
     """Releases direct-booking holds that no booking records (the process died between placing the hold
     and writing the booking); returns how many. A hold younger than `older_than` may still be in flight."""
-    from apps.trading.facade import escrows_held
+    from apps.trading.facade import escrows_orphaned_release
 
-    held = escrows_held("booking:", timezone.now() - older_than)
-    recorded = {str(i) for i in GpuBooking.objects.filter(id__in=held).values_list("id", flat=True)}
-    orphans = [booking_id for booking_id in held if booking_id not in recorded]
-    for booking_id in orphans:
-        log.warning("releasing the escrow of booking %s, which was never recorded", booking_id)
-        hold_release(key=f"booking:{booking_id}")
-    return len(orphans)
+    recorded = lambda ids: GpuBooking.objects.filter(id__in=ids).values_list("id", flat=True)  # noqa: E731
+    return escrows_orphaned_release("booking:", recorded, timezone.now() - older_than)
 
 
 def booking_list_for(principal: PrincipalView, *, status: str | None, limit: int, offset: int):

@@ -1,6 +1,5 @@
 """Placing and withdrawing orders. Bids hold their most expensive outcome in escrow until they end."""
 
-import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -14,10 +13,9 @@ from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import miner_for_principal
 from apps.marketplace.engine import bid_hold_key, bid_hold_release_unused, book_match, fills_complete, gpu_class_of
 from apps.marketplace.models import LIVE, Bid, FillStatus, Offer, OrderStatus
-from apps.trading.facade import escrows_held
-from apps.trading.services.ledger import hold_place, hold_release
+from apps.trading.facade import escrows_orphaned_release
+from apps.trading.services.ledger import hold_place
 
-log = logging.getLogger(__name__)
 DB = "marketplace"
 ORPHAN_AFTER = timedelta(minutes=5)
 BID_TERMS = ("client_id", "gpu_model", "min_gpu_memory_gb", "gpu_count", "region", "max_price_per_hour", "hours")
@@ -142,10 +140,5 @@ def offer_withdraw(*, miner: PrincipalView, offer_id) -> Offer:
 def bid_escrows_orphaned_release(older_than: timedelta = ORPHAN_AFTER) -> int:
     """Releases bid holds that no bid records (the process died between placing the hold and writing the bid);
     returns how many. A hold younger than `older_than` may still be in flight."""
-    held = escrows_held("bid:", timezone.now() - older_than)
-    recorded = {str(i) for i in Bid.objects.filter(id__in=held).values_list("id", flat=True)}
-    orphans = [bid_id for bid_id in held if bid_id not in recorded]
-    for bid_id in orphans:
-        log.warning("releasing the escrow of bid %s, which was never recorded", bid_id)
-        hold_release(key=bid_hold_key(bid_id))
-    return len(orphans)
+    recorded = lambda ids: Bid.objects.filter(id__in=ids).values_list("id", flat=True)  # noqa: E731
+    return escrows_orphaned_release(bid_hold_key(""), recorded, timezone.now() - older_than)

@@ -1,5 +1,7 @@
 """What other apps may ask the trading domain (the ledger, escrow, receipts): plain values only."""
 
+import logging
+
 from apps.trading.selectors import (
     account_balances,
     chain_head,
@@ -39,6 +41,9 @@ __all__ = [
 ]
 
 
+log = logging.getLogger(__name__)
+
+
 def escrows_held(prefix: str, older_than) -> list[str]:
     """What follows `prefix` in the key of every hold still held under it, placed before `older_than`
     (for reconciliation: a crash between placing a hold and recording what it pays for leaves one)."""
@@ -46,6 +51,21 @@ def escrows_held(prefix: str, older_than) -> list[str]:
 
     keys = Hold.objects.filter(status=HoldStatus.HELD, key__startswith=prefix, created_at__lt=older_than)
     return [key.removeprefix(prefix) for key in keys.values_list("key", flat=True)]
+
+
+def escrows_orphaned_release(prefix: str, recorded, older_than) -> int:
+    """Releases the holds under `prefix` older than `older_than` whose owner never recorded what they pay for
+    (its process died between placing the hold and writing its row); returns how many. `recorded(ids)` is the
+    set of those ids its domain has rows for; a younger hold may still be in flight."""
+    from apps.trading.services.ledger import hold_release
+
+    held = escrows_held(prefix, older_than)
+    kept = {str(i) for i in recorded(held)} if held else set()
+    orphans = [ident for ident in held if ident not in kept]
+    for ident in orphans:
+        log.warning("releasing escrow %s%s, which nothing records", prefix, ident)
+        hold_release(key=f"{prefix}{ident}")
+    return len(orphans)
 
 
 def job_escrows_held(older_than) -> list[str]:
