@@ -54,14 +54,13 @@ KEY_CACHE_S = 5.0
 
 
 def _live_principal(key: str):
-    from django.db import connections
-
+    from aitbc_site.router import connections_release
     from apps.accounts.selectors import principal_for_key
 
     try:
         return principal_for_key(key)
     finally:
-        connections["default"].close()  # back to the pool: this is no Django request that would close it
+        connections_release()  # back to the pool: this is no Django request that would close it
 
 
 _known_keys: dict[str, float] = {}  # key hash -> until when it is known to be live (this process)
