@@ -91,15 +91,15 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
     if not ttl_min <= request.ttl_seconds <= ttl_max:
         raise Invalid(f"ttl_seconds must be from {ttl_min} to {ttl_max}")
     request_sha = request.sha256()
-    job = _replayed(client.id, idempotency_key, request_sha) or _created(client, request, idempotency_key, payload)
+    job = _replayed(client.id, idempotency_key, request_sha)
+    job = job or _created(client, request, payload, idempotency_key, request_sha)
     if job.state == JobState.PENDING:  # new, or a retry of a submit that failed between its steps
         _escrowed_and_queued(job, client, request.max_price)
     return job
 
 
-def _created(client: PrincipalView, request: JobRequest, idempotency_key: str, payload: dict) -> Job:
+def _created(client: PrincipalView, request: JobRequest, payload: dict, idempotency_key: str, request_sha: str) -> Job:
     """The job row, PENDING (no escrow yet); with an Idempotency-Key taken concurrently, that request's job."""
-    request_sha = request.sha256()
     runner = runner_of(request.type)
     now = timezone.now()
     try:

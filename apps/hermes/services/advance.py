@@ -168,9 +168,11 @@ def workflows_advance() -> dict:
     for workflow_id in list(ids[:BATCH]):
         try:
             status = workflow_advance(workflow_id)
-        except Exception:  # one broken workflow must not stop the others; it is tried again next pass,
-            log.exception("advancing workflow %s failed", workflow_id)  # after them (least recently advanced
-            Workflow.objects.filter(id=workflow_id).update(updated_at=timezone.now())  # first would starve them)
+        except Exception:
+            # one broken workflow must not stop the others: it is tried again next pass, behind them (the
+            # least recently advanced go first, so a failure that rolled back its own bump would starve them)
+            log.exception("advancing workflow %s failed", workflow_id)
+            Workflow.objects.filter(id=workflow_id).update(updated_at=timezone.now())
             status = "error"
         outcome[str(status)] = outcome.get(str(status), 0) + 1
     return outcome
