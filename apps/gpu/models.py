@@ -31,6 +31,9 @@ class Miner(models.Model):
     inflight = models.PositiveIntegerField(default=0, help_text="as last reported by the miner")
     jobs_completed = models.PositiveIntegerField(default=0)
     jobs_failed = models.PositiveIntegerField(default=0)
+    broker_password_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="the miner's own broker user's password, hashed (Redis ACL); empty: none"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
