@@ -4,6 +4,7 @@ PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are used when they answ
 embedded defaults (SQLite, filesystem broker). AITBC_TEST_BACKENDS=embedded forces the latter.
 """
 
+import fcntl
 import os
 import secrets
 import socket
@@ -18,14 +19,33 @@ def _answers(port: int) -> bool:
     return True
 
 
+def _run_slot() -> int:
+    """A number no other test run on this machine holds (15 first, then down to 1), kept until this process
+    ends, so that two runs at once get their own databases and Redis database instead of sharing queues."""
+    for slot in range(15, 0, -1):
+        lock = open(os.path.join(tempfile.gettempdir(), f"aitbc-test-slot-{slot}.lock"), "w")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        _held.append(lock)
+        return slot
+    raise RuntimeError("15 test runs at once: no free test slot")
+
+
+_held: list = []
+
 if os.environ.get("AITBC_TEST_BACKENDS") == "embedded":
     os.environ.pop("AITBC_DATABASE_URL", None)
     os.environ.pop("AITBC_REDIS_URL", None)
 else:
+    slot = _run_slot()
     if not os.environ.get("AITBC_DATABASE_URL") and _answers(5432):
-        os.environ["AITBC_DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/aitbc"
+        name = "aitbc" if slot == 15 else f"aitbc_s{slot}"
+        os.environ["AITBC_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     if not os.environ.get("AITBC_REDIS_URL") and _answers(6379):
-        os.environ["AITBC_REDIS_URL"] = "redis://127.0.0.1:6379/15"
+        os.environ["AITBC_REDIS_URL"] = f"redis://127.0.0.1:6379/{slot}"
 
 # Tests never touch a developer's ./var; every process they start shares this secret.
 os.environ["AITBC_HOME"] = tempfile.mkdtemp(prefix="aitbc-test-")
