@@ -50,6 +50,8 @@ class MinerAgent:
         self.host = gpus.detect(nvml)
         self.miner_id: str | None = None
         self.queue_name: str | None = None
+        self.broker_url: str | None = None  # this miner's own broker user (celery mode on Redis)
+        self.on_broker_rotated = None  # called with the new URL when a registration replaces the one in use
         self.registered_runners: set[str] = set()
         self.heartbeat_interval = 10.0
         self._running: set[str] = set()
@@ -80,6 +82,9 @@ class MinerAgent:
         }
         registered = self.api.post("gpu", "/v1/miners/register", json=body).json()
         self.miner_id, self.queue_name = registered["miner_id"], registered["queue"]
+        previous, self.broker_url = self.broker_url, registered.get("broker_url")
+        if previous and self.broker_url != previous and self.on_broker_rotated is not None:
+            self.on_broker_rotated(self.broker_url)
         self.registered_runners = set(body["capabilities"]["runners"])
         self.heartbeat_interval = float(registered["heartbeat_interval_s"])
         for plugin in registered.get("plugins") or ():
@@ -91,7 +96,9 @@ class MinerAgent:
     def capabilities_report(self) -> dict:
         """Sends the capabilities again (plugin sha256s recomputed); the platform re-checks the plugins."""
         body = {"capabilities": self.capabilities()}
-        return self.api.put("gpu", f"/v1/miners/{self.miner_id}/capabilities", json=body)
+        answer = self.api.put("gpu", f"/v1/miners/{self.miner_id}/capabilities", json=body)
+        self.registered_runners = set(body["capabilities"]["runners"])
+        return answer
 
     def plugin_check(self, plugin: PluginInstall) -> dict:
         """The registry's verdict on this install ({"status", "detail"}), recorded as this miner's install."""

@@ -46,7 +46,7 @@ def edge_replicas_install(agent) -> list[dict]:
     for replica in pending:
         state, reason, version = runner_check(replica["runner"])
         if state == "INSTALLED" and replica["runner"] not in agent.registered_runners:
-            agent.register()
+            agent.capabilities_report()  # not a registration, which would replace a running worker's broker user
         body = {"state": state, "reason": reason, "runner_version": version}
         agent.api.post("hermes", f"/v1/edge/replicas/{replica['replica_id']}/report", json=body)
         log.info("edge replica %s (%s): %s %s", replica["replica_id"], replica["runner"], state, reason or version)

@@ -1,11 +1,16 @@
 """`aitbc miner worker`: a Celery worker on a GPU host, consuming its miner's own queue.
 
 The platform wakes it with `gpu.execute_next` messages; the task claims over HTTP (the one claim the
-polling miner uses too), runs the job and reports. It holds the broker's address, never a database's.
+polling miner uses too), runs the job and reports. On Redis it connects as the miner's own broker user, whose
+URL the registration answers: that user reaches this miner's queue and nothing else, so the host never holds
+the control plane's broker credentials, let alone a database's. It takes no remote control (no pidbox) and
+sends Celery events, which Flower shows. With no broker URL from the platform (the embedded filesystem
+broker) it uses this host's local broker: one trusted host only.
 """
 
 import logging
 import os
+import signal
 from pathlib import Path
 
 import environ
@@ -15,6 +20,7 @@ from celery.signals import worker_ready
 from aitbc_miner.agent import MinerAgent
 from aitbc_miner.executor import job_execute
 from aitbc_site.config import broker_settings
+from aitbc_site.queues import gpu_queue_transport_options
 
 log = logging.getLogger("aitbc.miner")
 
@@ -22,12 +28,17 @@ app = Celery("aitbc-gpu")
 _agent: MinerAgent | None = None
 
 
-def configure(home: Path) -> None:
-    broker = broker_settings(environ.Env(), home)
+def configure(home: Path, agent: MinerAgent) -> None:
+    if agent.broker_url:
+        broker_url, options = agent.broker_url, gpu_queue_transport_options(agent.miner_id)
+    else:
+        local = broker_settings(environ.Env(), home)
+        broker_url, options = local["broker_url"], local["broker_transport_options"]
     app.conf.update(
-        broker_url=broker["broker_url"],
-        broker_transport_options=broker["broker_transport_options"],
+        broker_url=broker_url,
+        broker_transport_options=options,
         broker_connection_retry_on_startup=True,
+        worker_enable_remote_control=False,  # no pidbox: its channel is the control plane's
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -60,10 +71,18 @@ def _drain_on_start(sender=None, **kwargs):
         app.send_task("gpu.execute_next", queue=_agent.queue_name)
 
 
+def _stop_on_rotation(new_url: str) -> None:
+    """Registering again replaced this worker's broker user, whose connections the broker has closed: the worker
+    stops (its jobs' leases run out and they go to other miners) for its supervisor to start it afresh."""
+    log.error("this miner registered again elsewhere and its broker user was replaced: stopping this worker")
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def gpu_worker_run(agent: MinerAgent, *, loglevel: str = "INFO") -> None:
     global _agent
     _agent = agent
-    configure(Path(os.environ.get("AITBC_HOME", "var")).resolve())
+    agent.on_broker_rotated = _stop_on_rotation
+    configure(Path(os.environ.get("AITBC_HOME", "var")).resolve(), agent)
     argv = ["worker", "-P", "threads", "-c", str(agent.concurrency), "-Q", agent.queue_name]
-    argv += ["-n", f"gpu-{agent.miner_id}@%h", "-E", "-l", loglevel]
+    argv += ["-n", f"gpu-{agent.miner_id}@%h", "-E", "--without-mingle", "--without-gossip", "-l", loglevel]
     app.worker_main(argv)

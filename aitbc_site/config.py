@@ -118,10 +118,14 @@ def broker_settings(env: environ.Env, home: Path) -> dict:
     if redis_url:
         if urlsplit(redis_url).scheme not in ("redis", "rediss"):
             raise ImproperlyConfigured(f"AITBC_REDIS_URL must look like redis://HOST:PORT/DB, got {redis_url!r}")
+        miner_url = env.str("AITBC_MINER_BROKER_URL", default="")
+        if miner_url and urlsplit(miner_url).scheme not in ("redis", "rediss"):
+            raise ImproperlyConfigured(f"AITBC_MINER_BROKER_URL must look like redis://HOST:PORT/DB, got {miner_url!r}")
         return {
             "broker_url": redis_url,
             "result_backend": redis_url,
             "broker_transport_options": {"socket_connect_timeout": 2, "visibility_timeout": 3600},
+            "miner_broker_url": miner_url,
         }
     broker = home / "broker"
     folders = {name: broker / name for name in ("queue", "processed", "control")}
@@ -139,4 +143,5 @@ def broker_settings(env: environ.Env, home: Path) -> dict:
             "store_processed": False,
             "control_folder": str(folders["control"]),
         },
+        "miner_broker_url": "",
     }

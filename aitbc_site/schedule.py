@@ -13,6 +13,7 @@ BEAT_SCHEDULE = dict(
     [
         every(30, "gpu.settle_bookings", Queue.SETTLEMENT, expires=25),
         every(3600, "gpu.prune_samples", Queue.CONTROL, expires=3000),
+        every(10, "gpu.sync_broker_users", Queue.CONTROL),
         every(10, "marketplace.match_books", Queue.MATCHING),
         every(2, "trading.seal_block", Queue.SEALING),
         every(5, "ai.sweep_jobs", Queue.CONTROL),

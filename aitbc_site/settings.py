@@ -146,6 +146,8 @@ _broker = broker_settings(env, AITBC_HOME)
 CELERY_BROKER_URL = _broker["broker_url"]
 CELERY_RESULT_BACKEND = _broker["result_backend"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
+# The broker as GPU hosts reach it (each miner gets its own user there); unset: CELERY_BROKER_URL's address.
+AITBC_MINER_BROKER_URL = _broker["miner_broker_url"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = CONTROL_PLANE_QUEUES[0]
 CELERY_TASK_ROUTES = TASK_ROUTES

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aitbc_site.errors import Invalid, NotFound
+from apps.accounts.facade import keys_revoked
 from apps.accounts.keys import SHOWN_PREFIX_LENGTH, api_key_generate, api_key_hash
 from apps.accounts.models import ApiKey, Principal, Role
 
@@ -43,6 +44,11 @@ def api_key_revoke(*, principal_id: UUID, key_id: UUID) -> None:
     )
     if not revoked:
         raise NotFound(f"no live key {key_id}")
+    _revoked_on_commit(principal_id)
+
+
+def _revoked_on_commit(principal_id: UUID) -> None:
+    transaction.on_commit(lambda: keys_revoked(principal_id), using="default")
 
 
 def principal_create(*, name: str, role: str, expires_at: datetime | None = None) -> IssuedKey:
@@ -63,6 +69,7 @@ def principal_revoke(*, principal_id: UUID) -> int:
         updated = Principal.objects.filter(id=principal_id).update(is_active=False, updated_at=timezone.now())
         if not updated:
             raise NotFound(f"no principal {principal_id}")
+        _revoked_on_commit(principal_id)
         return ApiKey.objects.filter(principal_id=principal_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), updated_at=timezone.now()
         )

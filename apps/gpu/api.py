@@ -17,6 +17,7 @@ from aitbc_site.router import connections_release
 from apps.accounts.auth import any_principal, miners
 from apps.ai import facade as ai
 from apps.governance.facade import parameter_get
+from apps.gpu.broker import miner_broker_grant
 from apps.gpu.facade import MinerView, miner_is_online
 from apps.gpu.selectors import gpu_status_counts, gpu_view, miner_get_for, miner_view
 from apps.gpu.services import (
@@ -82,6 +83,11 @@ class RegisterOut(Schema):
     heartbeat_interval_s: int
     lease_timeout_s: int
     queue: str
+    broker_url: str | None = Field(
+        None,
+        description="celery mode on Redis: this miner's own broker user, scoped to its queue; shown once, "
+        "replaced at every registration",
+    )
     plugins: list[PluginVerdict] = Field(default_factory=list, description="the registry's verdict on each")
 
 
@@ -161,9 +167,10 @@ def _miner_view_of(principal) -> MinerView:
     return MinerView.from_model(miner, online=True)
 
 
-@router.post("/miners/register", auth=miners, response={200: RegisterOut, 422: Error})
+@router.post("/miners/register", auth=miners, response={200: RegisterOut, 422: Error, 503: Error})
 def miners_register(request, body: RegisterIn):
-    """Register this key's miner (again: update it). Heartbeat every heartbeat_interval_s."""
+    """Register this key's miner (again: update it). Heartbeat every heartbeat_interval_s. A celery-mode miner
+    gets the URL of its own broker user (the old one stops working)."""
     miner = miner_register(
         principal=request.auth,
         region=body.region,
@@ -173,12 +180,14 @@ def miners_register(request, body: RegisterIn):
         name=body.name,
         mode=body.mode,
     )
+    broker_url = miner_broker_grant(miner=miner)
     return {
         "miner_id": miner.id,
         "status": miner.status,
         "heartbeat_interval_s": parameter_get("heartbeat_interval_s"),
         "lease_timeout_s": parameter_get("lease_timeout_s"),
         "queue": gpu_queue(str(miner.id)),
+        "broker_url": broker_url,
         "plugins": miner.capabilities.get("plugins") or [],
     }
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from aitbc_site.errors import NotFound
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
+from apps.gpu.broker import broker_user_remove
 from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerStatus
 from apps.plugin import facade as plugin
 
@@ -115,8 +116,10 @@ def miner_capabilities_set(*, miner: Miner, capabilities: dict) -> Miner:
 
 
 def miner_deregister(*, miner: Miner) -> int:
-    """The miner goes OFFLINE and its jobs go back to the queue; returns how many were requeued."""
+    """The miner goes OFFLINE, its broker user goes, and its jobs go back to the queue; returns how many were
+    requeued."""
     Miner.objects.filter(id=miner.id).update(status=MinerStatus.OFFLINE, updated_at=timezone.now())
+    broker_user_remove(miner_id=miner.id)
     miner.gpus.update(status=GpuStatus.OFFLINE, updated_at=timezone.now())
     return ai.jobs_requeue_for_miner(miner_id=miner.id)
 

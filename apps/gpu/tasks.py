@@ -1,6 +1,8 @@
 from celery import shared_task
 
+from apps.accounts.facade import principals_live
 from apps.gpu.bookings import booking_escrows_orphaned_release, bookings_settle_due
+from apps.gpu.broker import broker_users_sync
 from apps.gpu.services import gpu_samples_prune
 
 
@@ -16,3 +18,10 @@ def settle_bookings() -> int:
 def prune_samples() -> int:
     """Deletes GPU telemetry older than its retention (services.SAMPLE_RETENTION)."""
     return gpu_samples_prune()
+
+
+@shared_task(name="gpu.sync_broker_users", soft_time_limit=20, time_limit=30)
+def sync_broker_users() -> dict:
+    """Redis keeps exactly the broker users of online Celery miners with a live key (made again after a Redis
+    restart, removed after a revocation that Redis missed)."""
+    return broker_users_sync(principals_live)
