@@ -22,6 +22,13 @@ PARAMETERS = {
     "job_ttl_max_s": ParameterSpec(86400, 60, 7 * 86400, "the longest TTL a job may ask for"),
     "job_max_attempts": ParameterSpec(3, 1, 20, "how many times a job is tried before it fails"),
     "redispatch_after_s": ParameterSpec(10, 1, 3600, "a queued job not claimed for this long is woken again"),
+    # the treasury's guard (apps/governance/rules.py applies both)
+    "treasury_max_share_bps": ParameterSpec(
+        1000, 1, 2500, "the most one funding proposal may move, in basis points of the treasury's balance"
+    ),
+    "funding_quorum_bps": ParameterSpec(
+        10000, 5000, 100000, "votes cast on a funding proposal must reach this many basis points of its amount"
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from aitbc_site.money import ZERO, money_str
 from apps.governance.lifecycle import OPEN, status_at
 from apps.governance.models import Category, Delegation, GovernanceProfile, Proposal, Status
-from apps.governance.rules import rules
+from apps.governance.rules import funding_limit, rules
 from apps.governance.selectors import delegations_summary, votes_summary
 from apps.trading import facade as ledger
 
@@ -51,7 +51,8 @@ def _funding(statuses) -> Decimal:
 
 
 def treasury_view() -> dict:
-    """Balance, what passed votes have allocated but not paid, what is asked for in open votes, and flows."""
+    """Balance, what passed votes have allocated but not paid, what is asked for in open votes, the most one
+    funding proposal may ask for now, and flows."""
     balances = ledger.system_balances()
     allocated = _funding((Status.SUCCEEDED,))
     paid = ledger.treasury_flows()["outflow"].get(ledger.FUNDING_KIND, ZERO)
@@ -60,6 +61,7 @@ def treasury_view() -> dict:
         "allocated": money_str(allocated),
         "available": money_str(balances["treasury"] - allocated),
         "requested": money_str(_funding((Status.PENDING, Status.ACTIVE))),
+        "max_per_proposal": money_str(funding_limit(balances["treasury"])),
         "paid_out": money_str(paid),
         "fees_pending_sweep": money_str(balances["fees"]),
         **flows(),

@@ -10,13 +10,13 @@ from django.db import connections
 from aitbc_site.errors import Conflict, Invalid
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete
-from apps.governance.facade import parameter_get
+from apps.governance.facade import parameter_get, parameter_set
 from apps.governance.models import Event, Proposal
 from apps.governance.selectors import proposal_view
 from apps.governance.services.execution import funding_key, proposal_execute
 from apps.governance.services.voting import vote_cast
 from apps.governance.treasury import treasury_view
-from apps.trading.facade import account_balances, fees_sweep, receipt_get
+from apps.trading.facade import account_balances, fees_sweep, receipt_get, treasury_pay
 from apps.trading.models import AccountKind, Entry
 from apps.trading.services.ledger import system_account
 from tests import factories
@@ -94,18 +94,32 @@ def test_a_funding_proposal_pays_its_recipient_from_the_treasury_once():
     assert report["outflow"]["funding_proposals"] == "250.50000000"
 
 
-def test_funding_more_than_the_treasury_holds_is_409_and_stays_executable():
+def test_a_grant_the_shrunken_treasury_can_no_longer_spare_is_409_and_stays_executable():
     voter, _ = holder("1000")
-    recipient, _ = holder()
-    supply = system_account(AccountKind.TREASURY).balance
-    payload = {"to_principal_id": str(recipient.id), "amount": str(supply + 1)}
-    proposal = passed(propose(voter, "funding", payload), voter)
-    with pytest.raises(Conflict, match="the treasury holds") as refused:
+    recipient, drained = holder()[0], holder()[0]
+    proposal = passed(propose(voter, "funding", {"to_principal_id": str(recipient.id), "amount": "1000"}), voter)
+    left = Decimal(5000)  # the treasury pays out all but 5000 AIT before the grant is executed: 10% is 500
+    factories.treasury_credit_to(drained.id, str(system_account(AccountKind.TREASURY).balance - left))
+    with pytest.raises(Conflict, match=r"at most 10% of the treasury \(500.00000000 of its 5000.00000000") as refused:
         proposal_execute(executor=voter, proposal_id=proposal.id)
-    assert refused.value.code == "treasury_insufficient"
+    assert refused.value.code == "treasury_share_exceeded"
     assert proposal_view(Proposal.objects.get(id=proposal.id))["status"] == "SUCCEEDED"
     assert account_balances(recipient.id)["balance"] == 0
     assert not Entry.objects.filter(key=funding_key(proposal.id)).exists()
+    parameter_set("treasury_max_share_bps", 2500)  # 1250 of 5000 now: the same proposal executes
+    assert proposal_execute(executor=voter, proposal_id=proposal.id).status == "EXECUTED"
+    assert account_balances(recipient.id)["balance"] == Decimal(1000)
+    assert system_account(AccountKind.TREASURY).balance == left - 1000
+
+
+def test_the_ledger_refuses_to_pay_more_than_the_treasury_holds():
+    recipient, _ = holder()
+    supply = system_account(AccountKind.TREASURY).balance
+    with pytest.raises(Conflict, match="the treasury holds") as refused:
+        treasury_pay(to_owner=recipient.id, amount=supply + 1, key="test:too-much")
+    assert refused.value.code == "treasury_insufficient"
+    assert account_balances(recipient.id)["balance"] == 0
+    assert not Entry.objects.filter(key="test:too-much").exists()
 
 
 @pytest.mark.parametrize(
@@ -165,8 +179,6 @@ def test_two_concurrent_executions_execute_once():
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_two_parameter_changes_at_once_cannot_together_break_the_ttl_rule():
     from django.db import transaction
-
-    from apps.governance.facade import parameter_set
 
     first_holds, release, outcomes = threading.Event(), threading.Event(), {}
 

@@ -6,12 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from aitbc_site.errors import Conflict, Invalid
+from aitbc_site.locks import advisory_lock
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.governance.events import event_record
 from apps.governance.facade import parameter_set, parameters_all, parameters_cache_clear
 from apps.governance.models import Category, Proposal, Status
+from apps.governance.rules import funding_refusal
 from apps.governance.services.proposals import DB, funding_amount, proposal_locked
 from apps.trading import facade as ledger
 
@@ -32,6 +34,9 @@ def _effect(proposal: Proposal) -> dict:
         return {"parameter": payload["parameter"], "old_value": old, "new_value": payload["value"]}
     if proposal.category == Category.FUNDING:
         amount = funding_amount(proposal)
+        advisory_lock(DB, "treasury")  # funding executions one at a time: each checks the balance the last left
+        if refusal := funding_refusal(amount, ledger.system_balances()["treasury"]):
+            raise Conflict(f"the treasury has shrunk since: {refusal}", code="treasury_share_exceeded")
         entry_id = ledger.treasury_pay(
             to_owner=UUID(payload["to_principal_id"]),
             amount=amount,

@@ -16,8 +16,9 @@ from apps.governance.lifecycle import DECIDED, status_at
 from apps.governance.models import Category, GovernanceProfile, Proposal, Role, Status
 from apps.governance.parameters import parameter_check
 from apps.governance.power import voting_power
-from apps.governance.rules import rules
+from apps.governance.rules import funding_quorum, funding_refusal, rules
 from apps.governance.services.profiles import profile_ensure
+from apps.trading import facade as ledger
 
 DB = "governance"
 
@@ -44,6 +45,8 @@ def _funding_payload(payload: dict) -> dict:
     if isinstance(payload["amount"], float | bool):
         raise Invalid('execution_payload.amount must be a decimal string, e.g. "25.5"')
     amount = money(payload["amount"], field="execution_payload.amount")
+    if refusal := funding_refusal(amount, ledger.system_balances()["treasury"]):
+        raise Invalid(f"execution_payload.amount: {refusal}", code="treasury_share_exceeded")
     return {"to_principal_id": str(to_principal_id), "amount": money_str(amount)}
 
 
@@ -62,7 +65,8 @@ def payload_validate(category: str, payload: dict | None) -> dict:
 def proposal_create(
     *, proposer: PrincipalView, title: str, description: str, category: str, execution_payload: dict | None
 ) -> Proposal:
-    """403 below the proposal threshold of voting power; the snapshot of everyone's power is this moment."""
+    """403 below the proposal threshold of voting power; the snapshot of everyone's power is this moment.
+    A funding proposal asking for more than its share of the treasury is 422; its quorum grows with its amount."""
     profile_ensure(proposer)
     now, current = timezone.now(), rules()
     power = voting_power(proposer.id, now)
@@ -73,6 +77,9 @@ def proposal_create(
             code="below_proposal_threshold",
         )
     payload = payload_validate(category, execution_payload)
+    quorum = current.quorum
+    if category == Category.FUNDING:
+        quorum = funding_quorum(Decimal(payload["amount"]), current.quorum)
     starts = now + current.voting_delay
     ends = starts + current.voting_period
     with transaction.atomic(using=DB):
@@ -87,7 +94,7 @@ def proposal_create(
             voting_starts_at=starts,
             voting_ends_at=ends,
             executable_at=ends + current.timelock,
-            quorum=current.quorum,
+            quorum=quorum,
         )
         event_record("proposed", proposal_id=proposal.id, principal_id=proposer.id, category=category, title=title)
     return proposal
