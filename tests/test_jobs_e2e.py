@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from celery import Celery
+from kombu.exceptions import OperationalError
 
 from apps.governance.facade import CACHE_SECONDS, parameter_set
 from apps.trading.models import Entry
 from apps.trading.selectors import account_balances, earnings_of
-from tests.processes import wait_for
+from tests.processes import AITBC, Process, wait_for
 from tests.stack import stack_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
@@ -40,11 +42,15 @@ def people(stack):
     return {"admin": admin, "client": client}
 
 
+def gpu_host_env(stack) -> dict:
+    """What a GPU host has: no database and no broker address (the platform hands a Celery miner its own)."""
+    return {k: v for k, v in stack.env.items() if not k.startswith(("AITBC_DATABASE_URL", "AITBC_REDIS_URL"))}
+
+
 def miner_started(stack, mode: str, unit_price: str, name: str):
     miner = stack.principal("miner", name)
-    process = stack.spawn(
-        name, "miner", mode, "--url", stack.gateway, "--key", miner["key"], "--unit-price", unit_price
-    )
+    args = [*AITBC, "miner", mode, "--url", stack.gateway, "--key", miner["key"], "--unit-price", unit_price]
+    process = Process(args, gpu_host_env(stack), stack.home / f"{name}.log")
     headers = {"Authorization": f"Bearer {miner['key']}"}
 
     def online():
@@ -172,3 +178,32 @@ def test_after_jobs_and_trades_the_chain_verifies_and_an_edited_row_is_named(sta
     assert broken.returncode == 1
     assert f"INVALID at block {payment.entry.block_height}" in broken.stdout
     assert str(payment.entry_id) in broken.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("AITBC_REDIS_URL"), reason="broker users are Redis ACL users")
+def test_a_miner_with_its_own_broker_user_cannot_stop_the_control_plane_and_flower_still_shows_it(stack, people):
+    miner = miner_started(stack, "worker", "0.5", "acl-worker")
+    intruder = stack.principal("miner", "intruder")
+    body = {"capabilities": {"runners": ["echo"]}, "unit_price": "0.01", "mode": "celery"}
+    headers = {"Authorization": f"Bearer {intruder['key']}"}
+    registered = httpx.post(f"{stack.gateway}/gpu/v1/miners/register", json=body, headers=headers)
+    app = Celery(broker=registered.json()["broker_url"], broker_connection_retry=False)
+    try:
+        with pytest.raises(OperationalError, match="no permissions"):
+            app.control.shutdown()  # would reach every worker, the control plane's included
+        with pytest.raises(OperationalError, match="no permissions"):
+            app.send_task("ai.sweep_jobs", queue="control")
+
+        view = submitted_and_paid(stack, people, miner, "echo", {"text": "still here"})
+        flower_auth = ("admin", (stack.home / "flower_password").read_text().strip())
+
+        def gpu_worker_in_flower():
+            workers = httpx.get(f"{stack.flower}/workers?json=1", auth=flower_auth).json()["data"]
+            return any(w["hostname"].startswith(f"gpu-{miner['miner_id']}@") and w["status"] for w in workers)
+
+        assert wait_for(gpu_worker_in_flower, 30, "Flower to show the GPU worker")
+    finally:
+        miner["process"].stop()
+    assert view["result"]["text"] == "still here"
+    assert f"redis://miner-{miner['miner_id']}:**@" in miner["process"].output()  # connected as its own user
+    assert stack.ctl("status", "worker").split()[1] == "RUNNING"
