@@ -1,5 +1,6 @@
-"""Benchmarks: one workload run as jobs pinned to chosen miners. Each miner's measured seconds are stored
-and steer dispatch: for that job type a Celery GPU worker is chosen by unit price x measured seconds."""
+"""Benchmarks: one workload run as jobs pinned to chosen miners. Each run's seconds, timed by the platform from
+the claim to the result (apps.ai.speeds), are stored and steer dispatch: for that job type a Celery GPU worker
+is chosen by unit price x its measured seconds."""
 
 import base64
 from contextlib import suppress
@@ -16,6 +17,7 @@ from apps.accounts.facade import PrincipalView
 from apps.ai.models import TERMINAL_STATES, Benchmark, BenchmarkRun, Job, JobState, StudyStatus
 from apps.ai.services.lifecycle import job_cancel
 from apps.ai.services.submit import JobRequest, job_submit
+from apps.ai.speeds import jobs_timed
 from apps.gpu import facade as gpu
 from apps.trading import facade as trading
 
@@ -93,6 +95,7 @@ def benchmark_refresh(benchmark: Benchmark) -> Benchmark:
         return benchmark
     runs = list(benchmark.runs.all())
     jobs = Job.objects.in_bulk([r.job_id for r in runs])
+    timed = jobs_timed(j.id for j in jobs.values() if j.state == JobState.COMPLETED)
     with transaction.atomic(using=DB):
         for run in runs:
             job = jobs.get(run.job_id)
@@ -100,7 +103,7 @@ def benchmark_refresh(benchmark: Benchmark) -> Benchmark:
                 continue
             run.state = job.state
             if job.state == JobState.COMPLETED:
-                run.seconds = round(float((job.metrics or {}).get("duration_ms", 0)) / 1000, 6)
+                run.seconds = timed.get(job.id)  # by the platform's clock, not the miner's duration_ms
             run.save(update_fields=["state", "seconds", "updated_at"])
         if all(r.state in TERMINAL_STATES for r in runs):
             done = any(r.state == JobState.COMPLETED for r in runs)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from apps.ai.api import Constraints as JobConstraints  # the job constraints schema other APIs accept too
+from apps.ai.records import miner_run_records
 from apps.ai.selectors import jobs_by_state, jobs_per_minute
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete, job_fail, jobs_requeue_for_miner, leases_renew
@@ -141,21 +142,10 @@ def job_cancel_for(*, client_id, job_id) -> str:
 
 
 def miner_track_records(miner_ids) -> dict:
-    """{miner_id: {"completed", "failed"}}: runs of jobs each miner finished, from the job attempts.
-    A run counts as failed when the miner reported a failure, lost its lease, or ran past the job's TTL."""
-    from django.db.models import Count, Q
-
-    from apps.ai.models import JobAttempt
-
-    rows = (
-        JobAttempt.objects.filter(miner_id__in=list(miner_ids))
-        .values("miner_id")
-        .annotate(
-            completed=Count("id", filter=Q(outcome="completed")),
-            failed=Count("id", filter=Q(outcome__in=["failed", "lease_lost", "expired"])),
-        )
-    )
-    return {row["miner_id"]: {"completed": row["completed"], "failed": row["failed"]} for row in rows}
+    """{miner_id: {"completed", "failed"}}: how the runs of the jobs each miner took ended, from the platform's
+    own job attempts. A run counts as failed when the miner reported a failure, lost its lease, ran past the
+    job's TTL or walked away from it by deregistering; nothing a miner says about itself enters it."""
+    return miner_run_records(miner_ids)
 
 
 def miner_loads(miner_ids) -> dict:

@@ -16,6 +16,7 @@ from aitbc_site.health import broker_check, database_check
 from aitbc_site.money import money_str
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import Benchmark, BenchmarkRun, Job, JobState, StudyStatus
+from apps.ai.records import miner_run_records
 from apps.ai.services.submit import JobRequest, job_submit
 from apps.ai.speeds import benchmark_seconds
 from apps.gpu import facade as gpu
@@ -35,18 +36,11 @@ def multimodal_submit(
 
 def capable_miners(job_type: str) -> list[dict]:
     """Online miners with the runner for job_type, in the order dispatch prefers them: unit price x measured
-    seconds (mean of recent benchmark runs) where benchmarked, then the others by unit price."""
+    seconds (mean of recent benchmark runs, timed by the platform) where benchmarked, then the others by unit
+    price; each with how its runs of the type ended as the platform recorded them."""
     miners = [m for m in gpu.miners_online() if job_type in m.runners]
     seconds = benchmark_seconds(job_type, [m.id for m in miners])
-    history = (
-        Job.objects.filter(type=job_type, assigned_miner_id__in=[m.id for m in miners])
-        .filter(state__in=(JobState.COMPLETED, JobState.FAILED))
-        .values("assigned_miner_id", "state")
-        .annotate(n=Count("id"))
-    )
-    counts: dict = {}
-    for row in history:
-        counts.setdefault(row["assigned_miner_id"], {})[row["state"]] = row["n"]
+    records = miner_run_records([m.id for m in miners], job_type=job_type)
     rows = []
     for m in miners:
         measured = seconds.get(m.id)
@@ -60,8 +54,8 @@ def capable_miners(job_type: str) -> list[dict]:
                 "gpus": [name for name, _ in m.gpus],
                 "benchmark_seconds": round(measured, 6) if measured is not None else None,
                 "cost_per_benchmark_run": money_str(m.unit_price * Decimal(str(measured))) if measured else None,
-                "jobs_completed": counts.get(m.id, {}).get(JobState.COMPLETED, 0),
-                "jobs_failed": counts.get(m.id, {}).get(JobState.FAILED, 0),
+                "jobs_completed": records.get(m.id, {}).get("completed", 0),
+                "jobs_failed": records.get(m.id, {}).get("failed", 0),
             }
         )
     rows.sort(key=lambda r: (r["benchmark_seconds"] is None, Decimal(r["cost_per_benchmark_run"] or r["unit_price"])))

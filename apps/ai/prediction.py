@@ -12,13 +12,14 @@ from statistics import median
 from uuid import UUID
 
 import numpy as np
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg
 
 from aitbc_miner.runners import PayloadError
 from aitbc_site.errors import Invalid, NotFound
 from aitbc_site.health import broker_check, database_check
 from aitbc_site.money import money_str, quantize
 from apps.ai.models import Job, JobState, StudyStatus, TuneStudy
+from apps.ai.records import miner_run_records
 from apps.ai.services.submit import runner_of
 from apps.gpu import facade as gpu
 
@@ -88,24 +89,19 @@ def runtime_predict(*, job_type: str, payload: dict, miner_id: UUID | None = Non
 
 
 def optimization_agents(job_type: str | None) -> list[dict]:
-    """Online miners (those with the type's runner, when a type is given) and their record from the history."""
+    """Online miners (those with the type's runner, when a type is given) and their record: how their runs (of
+    the type) ended as the platform recorded them, failures, lost leases and expiries included."""
     miners = [m for m in gpu.miners_online() if job_type is None or job_type in m.runners]
-    jobs = Job.objects.filter(assigned_miner_id__in=[m.id for m in miners])
+    jobs = Job.objects.filter(assigned_miner_id__in=[m.id for m in miners], state=JobState.COMPLETED)
     if job_type:
         jobs = jobs.filter(type=job_type)
-    stats = {
-        row["assigned_miner_id"]: row
-        for row in jobs.values("assigned_miner_id").annotate(
-            completed=Count("id", filter=Q(state=JobState.COMPLETED)),
-            failed=Count("id", filter=Q(state=JobState.FAILED)),
-            seconds=Avg("units", filter=Q(state=JobState.COMPLETED)),
-        )
-    }
+    means = dict(jobs.values("assigned_miner_id").annotate(s=Avg("units")).values_list("assigned_miner_id", "s"))
+    records = miner_run_records([m.id for m in miners], job_type=job_type or None)  # what the platform saw
     rows = []
     for m in miners:
-        row = stats.get(m.id, {})
-        done, failed = row.get("completed", 0), row.get("failed", 0)
-        mean = row.get("seconds")
+        record = records.get(m.id, {})
+        done, failed = record.get("completed", 0), record.get("failed", 0)
+        mean = means.get(m.id)
         rows.append(
             {
                 "miner_id": m.id,

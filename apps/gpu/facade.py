@@ -81,11 +81,15 @@ def miner_counters_add(miner_id: UUID, *, completed: int = 0, failed: int = 0) -
 
 
 def miner_track_record(principal_id: UUID) -> tuple[int, int]:
-    """(jobs completed, jobs failed) of the miner this principal runs; (0, 0) when it runs none."""
+    """(runs completed, runs failed) of the miner this principal runs, as the platform recorded them in the
+    jobs' attempts: failures, lost leases, expiries and runs walked away from count, whether or not the miner
+    ever reported them; (0, 0) when it runs none."""
+    from apps.ai.facade import miner_track_records
     from apps.gpu.models import Miner
 
-    row = Miner.objects.filter(principal_id=principal_id).values_list("jobs_completed", "jobs_failed").first()
-    return row or (0, 0)
+    miner_id = Miner.objects.filter(principal_id=principal_id).values_list("id", flat=True).first()
+    record = miner_track_records([miner_id]).get(miner_id) if miner_id else None
+    return (record["completed"], record["failed"]) if record else (0, 0)
 
 
 def gpu_booking_open(

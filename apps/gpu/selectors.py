@@ -9,6 +9,7 @@ from aitbc_site.errors import NotFound
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
+from apps.ai import facade as ai
 from apps.gpu.facade import miner_is_online
 from apps.gpu.models import Gpu, GpuSample, GpuStatus, Miner, MinerMode, MinerStatus
 
@@ -60,9 +61,14 @@ def miner_view(miner: Miner) -> dict:
         "online": miner_is_online(miner),
         "last_heartbeat_at": iso(miner.last_heartbeat_at),
         "inflight": miner.inflight,
-        "jobs_completed": miner.jobs_completed,
-        "jobs_failed": miner.jobs_failed,
+        **_record(miner),
     }
+
+
+def _record(miner: Miner) -> dict:
+    """The miner's runs as the platform recorded them (the same record its reputation is scored from)."""
+    record = ai.miner_track_records([miner.id]).get(miner.id, {"completed": 0, "failed": 0})
+    return {"jobs_completed": record["completed"], "jobs_failed": record["failed"]}
 
 
 def gpus_by_model() -> list[dict]:

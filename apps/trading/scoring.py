@@ -36,7 +36,9 @@ def specification_fit(requirements: dict, specification: dict) -> tuple[float, l
 
 
 def seller_reputation(seller_id: UUID) -> tuple[float, dict]:
-    """From the seller's record: jobs its miner completed or failed, and trades it settled or walked away from."""
+    """From the seller's record as the platform saw it: its miner's runs completed or failed (lost leases and
+    expiries included, see gpu.miner_track_record), and trades it settled or walked away from. Nothing the
+    seller sends (its offer's specification included) enters it."""
     from apps.trading.models import AgreementStatus, TradeAgreement
 
     completed, failed = miner_track_record(seller_id)

@@ -2,15 +2,18 @@
 and steer dispatch, the capable miners, health checks, and who may see a benchmark."""
 
 import base64
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from aitbc_miner.images import gradient_image, png_decode, png_encode
 from aitbc_miner.runners import Device, PayloadError, runner_for
 from apps.ai import facade as ai
+from apps.ai.benchmarks import benchmark_payload
 from apps.ai.models import Benchmark, Job
 from apps.ai.services.dispatch import job_dispatch
 from apps.trading.facade import account_balances
@@ -99,14 +102,32 @@ def test_process_refuses_inputs_that_are_not_text_or_images_and_holds_nothing(ap
     assert account_balances(client.id)["held"] == 0
 
 
-def complete(miner, seconds: float):
+@pytest.fixture
+def clock(monkeypatch):
+    """The platform's clock, standing still until the test moves it on."""
+
+    class Clock:
+        at = timezone.now()
+
+        def advance(self, seconds: float) -> None:
+            self.at += timedelta(seconds=seconds)
+
+    stopped = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: stopped.at)
+    return stopped
+
+
+def complete(clock, miner, seconds: float, *, reported_ms: float | None = None):
+    """The miner claims its job and its result reaches the platform `seconds` later by the platform's clock; the
+    miner's metrics say the run took reported_ms (by default the same)."""
     job = ai.job_claim(miner=miner)
-    return ai.job_complete(
-        miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": seconds, "duration_ms": seconds * 1000}
-    )
+    clock.advance(seconds)
+    ms = seconds * 1000 if reported_ms is None else reported_ms
+    metrics = {"gpu_seconds": seconds, "duration_ms": ms}
+    return ai.job_complete(miner=miner, job_id=job.id, result={"ok": True}, metrics=metrics)
 
 
-def test_a_benchmark_stores_each_miners_seconds_and_dispatch_then_prefers_the_cheaper_per_job(api):
+def test_a_benchmark_stores_each_miners_seconds_and_dispatch_then_prefers_the_cheaper_per_job(api, clock):
     slow = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
     fast = factories.miner(unit_price="0.02", runners=("multimodal",), mode="celery")
     client, key = factories.funded_client("20")
@@ -117,8 +138,8 @@ def test_a_benchmark_stores_each_miners_seconds_and_dispatch_then_prefers_the_ch
     assert [r["miner_id"] for r in benchmark["runs"]] == [str(slow.id), str(fast.id)]
     assert account_balances(client.id)["held"] == Decimal(2)
 
-    complete(slow, 0.9)  # each job is pinned to its miner: each claims its own
-    complete(fast, 0.1)
+    complete(clock, slow, 0.9)  # each job is pinned to its miner: each claims its own
+    complete(clock, fast, 0.1)
     done = api.get(f"/v1/multimodal/benchmark/{benchmark['benchmark_id']}", headers=auth(key)).json()
     assert done["status"] == "COMPLETED"
     assert [(r["miner_id"], r["seconds"]) for r in done["ranking"]] == [(str(fast.id), 0.1), (str(slow.id), 0.9)]
@@ -128,6 +149,42 @@ def test_a_benchmark_stores_each_miners_seconds_and_dispatch_then_prefers_the_ch
     assert [a["cost_per_benchmark_run"] for a in agents] == ["0.00200000", "0.00900000"]
     job = factories.job(client, type="multimodal", payload={"inputs": [image_input()]}, max_price="1")
     assert job_dispatch(job.id) == fast.id  # 0.02 x 0.1 s beats 0.01 x 0.9 s
+
+
+def test_a_benchmark_run_a_miner_says_took_a_millisecond_is_recorded_at_the_time_the_platform_saw(api, clock):
+    """Given two miners at the same price benchmarked together: one reports duration_ms 1 for a run whose result
+    reached the platform 2.5 s after its claim, the other takes 0.5 s and says so. Then the run is recorded at
+    2.5 s, ranked behind the honest 0.5 s, and dispatch prefers the honest miner."""
+    boaster = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
+    honest = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
+    client, key = factories.funded_client("20")
+    body = {"miner_ids": [str(boaster.id), str(honest.id)], "image_size": 32, "repeat": 1, "max_price_per_job": "1"}
+    benchmark_id = post(api, "/v1/multimodal/benchmark", key, body).json()["benchmark_id"]
+
+    complete(clock, boaster, 2.5, reported_ms=1)
+    complete(clock, honest, 0.5)
+    done = api.get(f"/v1/multimodal/benchmark/{benchmark_id}", headers=auth(key)).json()
+    assert [(r["miner_id"], r["seconds"]) for r in done["ranking"]] == [(str(honest.id), 0.5), (str(boaster.id), 2.5)]
+    agents = api.get("/v1/multimodal/agents", headers=auth(key)).json()["items"]
+    assert [(a["miner_id"], a["benchmark_seconds"]) for a in agents] == [(str(honest.id), 0.5), (str(boaster.id), 2.5)]
+    job = factories.job(client, type="multimodal", payload={"inputs": [image_input()]}, max_price="1")
+    assert job_dispatch(job.id) == honest.id
+
+
+def test_a_benchmark_of_a_tiny_workload_does_not_make_a_miner_look_fast_for_a_large_job(api, clock):
+    """Given two miners at the same price, one benchmarked on the smallest workload (0.3 s for about 0.5 estimated
+    GPU-seconds: 0.6 s each) and one on a large workload (3 s for about 7: 0.42 s each). Then a job of the
+    large size goes to the second."""
+    tiny = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
+    large = factories.miner(unit_price="0.01", runners=("multimodal",), mode="celery")
+    client, key = factories.funded_client("20")
+    for miner, size, repeat, seconds in ((tiny, 16, 1, 0.3), (large, 128, 50, 3)):
+        body = {"miner_ids": [str(miner.id)], "image_size": size, "repeat": repeat, "max_price_per_job": "1"}
+        assert post(api, "/v1/multimodal/benchmark", key, body).status_code == 201
+        complete(clock, miner, seconds)
+
+    job = factories.job(client, type="multimodal", payload=benchmark_payload(image_size=128, repeat=50), max_price="1")
+    assert job_dispatch(job.id) == large.id
 
 
 def test_a_benchmark_job_runs_only_on_its_miner(api):

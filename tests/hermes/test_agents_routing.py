@@ -6,6 +6,7 @@ from apps.ai.services.claim import job_claim
 from apps.gpu.models import Miner
 from tests import factories
 from tests.hermes.helpers import auth, history, post
+from tests.runs import runs
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -72,6 +73,29 @@ def test_the_agents_reliability_is_its_miners_completed_and_failed_jobs(hermes):
     created = agent(hermes, key, miner, "tried", "0.01")
     assert (created["jobs_completed"], created["jobs_failed"]) == (3, 1)
     assert created["reliability"] == pytest.approx(4 / 6)
+
+
+def test_an_agent_that_claims_a_perfect_record_ranks_below_one_with_a_better_record_the_platform_saw(hermes):
+    """Given an operator whose agent claims to be perfectly reliable and whose miner completed 2 runs but walked
+    away from 3 by deregistering mid-run (registering again each time, so it never reports a failure), and one
+    whose miner completed 2 and reported 1 failure: the claim is refused, and routing goes by the record."""
+    walker, walker_key = operator_with_miner(unit_price="0.01")
+    steady, steady_key = operator_with_miner(unit_price="0.01")
+    client, client_key = factories.funded_client("100")
+    runs(walker, client, "completed", "completed", "miner_left", "miner_left", "miner_left")
+    runs(steady, client, "completed", "completed", "failed")
+    claim = {"reliability": 1.0, "reputation": 1.0, "success_rate": 1.0, "jobs_completed": 10_000, "jobs_failed": 0}
+    body = {"name": "walker", "skills": ["matmul"], "unit_price": "0.01", "region": "eu", "miner_id": str(walker.id)}
+    assert post(hermes, "/v1/agents", walker_key, {**body, **claim}).status_code == 422
+    agent(hermes, walker_key, walker, "walker", "0.01")
+    agent(hermes, steady_key, steady, "steady", "0.01")
+
+    answer = post(hermes, "/v1/skills/route", client_key, {"skill": "matmul"}).json()
+    assert [answer["name"], *(a["name"] for a in answer["alternatives"])] == ["steady", "walker"]
+    walked = answer["alternatives"][0]["components"]["reliability"]
+    assert walked == {"completed": 2, "failed": 3, "value": pytest.approx(3 / 7)}
+    listed = hermes.get("/v1/agents", headers=auth(walker_key)).json()["items"]
+    assert [(a["jobs_completed"], a["jobs_failed"]) for a in listed] == [(2, 3)]
 
 
 @pytest.fixture

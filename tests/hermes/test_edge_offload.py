@@ -8,9 +8,10 @@ import pytest
 from apps.accounts.services import api_key_rotate
 from apps.ai.services.claim import job_claim
 from apps.gpu.models import Miner
+from apps.gpu.services import miner_heartbeat
 from apps.hermes.models import EdgeDeployment
 from apps.hermes.services.advance import workflow_advance
-from apps.hermes.services.edge import deployments_coordinate
+from apps.hermes.services.edge import deployments_coordinate, edge_candidates
 from apps.trading.facade import account_balances
 from tests import factories
 from tests.hermes.helpers import auth, history, post
@@ -70,6 +71,24 @@ def test_a_deployment_is_placed_on_edge_miners_and_each_replica_reports_its_stat
         str(orin.id): ("INSTALLED", None),
         str(rtx.id): ("FAILED", "no runner 'matmul' on this host"),
     }
+
+
+def test_a_miner_that_reports_fewer_jobs_inflight_than_the_platform_gave_it_is_placed_as_busy_as_it_is(hermes):
+    """Given two edge miners of 4 slots: one runs 3 jobs the platform gave it but heartbeats inflight 0, the
+    other runs 1 and says so. Then the replica goes to the one the platform knows is less busy."""
+    hiding, _ = keyed_miner(gpus=(ORIN,))
+    honest, _ = keyed_miner(gpus=(dict(ORIN, uuid="GPU-orin-2"),))
+    client, client_key = factories.funded_client("100")
+    for miner, jobs, says in ((hiding, 3, 0), (honest, 1, 1)):
+        for _ in range(jobs):
+            factories.job(client)
+            assert job_claim(miner=miner) is not None
+        miner_heartbeat(miner=Miner.objects.get(id=miner.id), inflight=says, readings=[], job_ids=None)
+
+    explained = {c["miner"].id: c["explanation"] for c in edge_candidates("matmul", {}, set())[0]}
+    assert explained[hiding.id].endswith("3/4 slots busy")
+    deployment = deploy(hermes, client_key, {"runner": "matmul", "replicas": 1}).json()
+    assert [r["miner_id"] for r in deployment["replica_states"]] == [str(honest.id)]
 
 
 def test_too_few_edge_miners_is_422_naming_why_and_nothing_is_recorded(hermes):

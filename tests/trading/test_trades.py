@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.trading.facade import account_balances
 from apps.trading.models import Entry, TradeMatch, TradeSettlement
 from tests import factories
+from tests.runs import runs
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 REQUIREMENTS = {"gpu_model": "H100", "min_vram_gb": 80, "hours": 10}
@@ -192,6 +193,30 @@ def test_settled_trades_raise_a_seller_s_reputation_and_so_its_score(http, buyer
     assert second["score_breakdown"]["parts"]["reputation"] > first["score_breakdown"]["parts"]["reputation"]
     assert second["score"] > first["score"]
     assert second["score_breakdown"]["seller_record"]["trades_settled"] == 1
+
+
+def test_a_seller_whose_offer_claims_a_perfect_record_ranks_below_one_with_a_better_record_the_platform_saw(
+    http, buyer
+):
+    """Given a seller whose miner completed 2 runs and reported 1 failure, and one whose miner completed 2 but
+    never reported a failure: it let a lease run out, held a job past its TTL and deregistered mid-run, and its
+    offer's specification says it is perfect. Then the platform's record, not the claim, scores the two."""
+    honest, boaster = seller(http), seller(http)
+    client, _ = factories.funded_client("100")
+    runs(factories.miner(who=honest.principal), client, "completed", "completed", "failed")
+    silent = factories.miner(who=boaster.principal)
+    runs(silent, client, "completed", "completed", "lease_lost", "expired", "miner_left")
+    request_id = open_request(buyer)
+    claim = {**SPEC, "reputation": 1.0, "success_rate": 1.0, "jobs_completed": 10_000, "jobs_failed": 0}
+    boasting = offer(boaster, request_id, "10", specification=claim).json()
+    honest_offer = offer(honest, request_id, "10").json()
+
+    assert boasting["score_breakdown"]["seller_record"] == {
+        "jobs_completed": 2, "jobs_failed": 3, "trades_settled": 0, "trades_canceled": 0
+    }  # fmt: skip
+    assert boasting["score_breakdown"]["parts"]["reputation"] == pytest.approx(3 / 7, abs=1e-4)
+    assert honest_offer["score_breakdown"]["parts"]["reputation"] == pytest.approx(3 / 5, abs=1e-4)
+    assert boasting["score"] < honest_offer["score"]
 
 
 def test_analytics_status_and_the_event_log_come_from_stored_trades(http, buyer):

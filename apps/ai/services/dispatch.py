@@ -34,8 +34,8 @@ def gpu_worker_wake(miner_id: UUID, job_id: UUID) -> None:
 
 def job_dispatch(job_id: UUID) -> UUID | None:
     """Assigns a queued job to the online GPU worker that fits it at the lowest expected cost (unit price x
-    its mean benchmark seconds for the job's type, or x the job's estimate where it has no benchmark), the
-    least loaded first among equals, and wakes it.
+    the seconds its platform-timed benchmarks of the job's type predict for a job of this size, or x the job's
+    estimate where it has no benchmark), the least loaded first among equals, and wakes it.
 
     Polling miners need no wake-up: they claim queued jobs themselves. Returns the miner woken, if any.
     """
@@ -51,7 +51,7 @@ def job_dispatch(job_id: UUID) -> UUID | None:
         if not fitting:
             job.save(update_fields=["dispatched_at", "updated_at"])
             return None
-        seconds = benchmark_seconds(job.type, [m.id for m in fitting])  # measured speed, where benchmarked
+        seconds = benchmark_seconds(job.type, [m.id for m in fitting], units=job.expected_units)  # platform-timed
         best = min(
             fitting,
             key=lambda m: (

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from aitbc_site.errors import Conflict, Invalid, NotFound
 from apps.accounts.facade import PrincipalView
+from apps.ai import facade as ai
 from apps.gpu import facade as gpu
 from apps.hermes.models import REPLICA_LIVE, DeploymentStatus, EdgeDeployment, EdgeReplica, ReplicaState
 
@@ -71,11 +72,16 @@ def _host_choice(host: dict, runner: str, constraints: dict) -> tuple[dict | Non
 
 def edge_candidates(runner: str, constraints: dict, exclude: set) -> tuple[list[dict], list[str]]:
     """The online miners that can host a replica, best first (lists the runner, least utilized, least busy,
-    coolest), and why each other miner cannot."""
+    coolest), and why each other miner cannot. Busy is the larger of the jobs the platform has assigned to the
+    miner and the inflight it last reported."""
     chosen, rejected = [], []
-    for host in gpu.edge_hosts():
+    hosts = gpu.edge_hosts()
+    assigned = ai.miner_loads([h["miner"].id for h in hosts])
+    for host in hosts:
         if host["miner"].id in exclude:
             continue
+        # The miner's reported inflight may only add load: the platform knows the jobs it has given it.
+        host = {**host, "inflight": max(host["inflight"], assigned.get(host["miner"].id, 0))}
         choice, why = _host_choice(host, runner, constraints)
         if choice:
             chosen.append(choice)

@@ -1,0 +1,44 @@
+"""A miner's record is what the platform saw its runs end in, never what the miner says of itself."""
+
+from uuid import UUID
+
+import pytest
+
+from apps.gpu.facade import miners_by_id
+from tests import factories
+from tests.runs import runs
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+CAPS = {
+    "gpus": [{"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-1", "memory_mb": 81559, "compute_capability": "9.0"}],
+    "cuda_version": "13.0",
+    "runners": ["echo"],
+}
+CLAIM = {"jobs_completed": 10_000, "jobs_failed": 0, "reputation": 1.0, "reliability": 1.0, "success_rate": 1.0}
+
+
+@pytest.fixture
+def gpu(service_client):
+    return service_client("gpu")
+
+
+def register(gpu, key, body):
+    return gpu.post("/v1/miners/register", body, content_type="application/json", headers={"X-Api-Key": key})
+
+
+def test_a_miner_that_claims_a_perfect_record_is_shown_the_record_the_platform_saw(gpu):
+    """Given a miner that registers claiming 10,000 jobs and no failure (refused as fields, dropped inside its
+    capabilities), then completes a job, lets a lease run out and holds one past its TTL, reporting no failure.
+    Then its own view shows 1 run completed and 2 failed, and none of the claim."""
+    _, key = factories.principal("miner")
+    body = {"region": "eu", "concurrency": 2, "capabilities": CAPS, "unit_price": "0.01"}
+    assert register(gpu, key, {**body, **CLAIM}).status_code == 422
+    registered = register(gpu, key, {**body, "capabilities": {**CAPS, **CLAIM}})
+    assert registered.status_code == 200, registered.content
+    miner_id = UUID(registered.json()["miner_id"])
+    client, _ = factories.funded_client("100")
+    runs(miners_by_id([miner_id])[miner_id], client, "completed", "lease_lost", "expired")
+
+    view = gpu.get("/v1/miners/me", headers={"X-Api-Key": key}).json()
+    assert (view["jobs_completed"], view["jobs_failed"]) == (1, 2)
+    assert not set(CLAIM) & set(view["capabilities"])
