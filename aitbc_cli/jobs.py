@@ -19,6 +19,10 @@ def job_line(view: dict) -> str:
     parts = [f"job {view['job_id']}", view["state"], f"type={view['type']}", f"attempts={view['attempts']}"]
     if view.get("price"):
         parts.append(f"price={view['price']} fee={view['fee']} AIT")
+    if view.get("billed_units"):
+        reported = view.get("reported_units")
+        clamped = f" (the miner reported {reported})" if reported and reported != view["billed_units"] else ""
+        parts.append(f"billed={view['billed_units']} GPU-s{clamped}")
     if view.get("waiting_reason"):
         parts.append(f"({view['waiting_reason']})")
     if view.get("error"):

@@ -49,7 +49,13 @@ class JobOut(Schema):
     max_price: str
     price: str | None
     fee: str | None
-    units: str | None
+    units: str | None = Field(description="GPU-seconds billed (the same as billed_units)")
+    reported_units: str | None = Field(description="GPU-seconds the miner reported")
+    billed_units: str | None = Field(
+        description="GPU-seconds billed: the reported ones, at most the run's lease time (claim to result) x its GPUs"
+    )
+    unit_price: str | None = Field(description="AIT per GPU-second, fixed when the job was assigned")
+    quoted_unit_price: str | None = Field(description="AIT per GPU-second a routed agent advertised, if any")
     receipt_id: UUID | None
     constraints: dict
     error: dict | None

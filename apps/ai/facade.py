@@ -1,6 +1,7 @@
 """What other apps (the gpu service's miner endpoints, hermes) may ask of the job pipeline."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from apps.ai.api import Constraints as JobConstraints  # the job constraints schema other APIs accept too
 from apps.ai.records import miner_run_records
@@ -69,10 +70,12 @@ def job_submit_for(
     ttl_seconds: int,
     idempotency_key: str,
     pinned_miner_id=None,
+    quoted_unit_price=None,
 ) -> "JobInfo":
     """Submits a job on behalf of a client, exactly as POST /v1/jobs does (escrow held, 402 when short);
     the same idempotency_key returns the job it made the first time. With `pinned_miner_id`, only that
-    miner may run it."""
+    miner may run it. With `quoted_unit_price` (AIT per GPU-second, the price a routed agent advertised;
+    needs `pinned_miner_id`), the job is priced at the quote, not at its miner's registered unit price."""
     from aitbc_site.errors import NotFound
     from apps.accounts.facade import principal_get
     from apps.ai.services.submit import JobRequest, job_submit
@@ -87,6 +90,7 @@ def job_submit_for(
         max_price=max_price,
         ttl_seconds=ttl_seconds,
         pinned_miner_id=pinned_miner_id,
+        quoted_unit_price=None if quoted_unit_price is None else Decimal(str(quoted_unit_price)),
     )
     return JobInfo.from_model(job_submit(client=client, request=request, idempotency_key=idempotency_key))
 
@@ -188,8 +192,6 @@ def job_history(*, type: str, limit: int = 500) -> list[dict]:
 
 def miners_fitting(*, type: str, payload: dict, constraints: dict, max_price) -> list:
     """The online miners (MinerView) that could take a job of this type, constraints and price cap now."""
-    from decimal import Decimal
-
     from apps.ai.matching import miner_fit
     from apps.ai.models import Job
     from apps.ai.services.submit import _constraint_columns

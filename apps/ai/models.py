@@ -43,7 +43,12 @@ class Job(models.Model):
     pinned_miner_id = models.UUIDField(null=True, blank=True, help_text="only this miner may run it")
     assigned_miner_id = models.UUIDField(null=True, blank=True)
     assigned_principal_id = models.UUIDField(null=True, blank=True)
-    unit_price = MoneyField(null=True, blank=True, help_text="the assigned miner's, per GPU-second")
+    quoted_unit_price = MoneyField(
+        null=True, blank=True, help_text="per GPU-second: the price a routed agent advertised, set at submit"
+    )
+    unit_price = MoneyField(
+        null=True, blank=True, help_text="per GPU-second, fixed when the job is assigned (the quote, else the miner's)"
+    )
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -54,7 +59,10 @@ class Job(models.Model):
     error = models.JSONField(null=True, blank=True)
     input_sha256 = models.CharField(max_length=64)
     output_sha256 = models.CharField(max_length=64, blank=True)
-    units = MoneyField(null=True, blank=True)
+    reported_units = MoneyField(null=True, blank=True, help_text="GPU-seconds the miner reported")
+    units = MoneyField(
+        null=True, blank=True, help_text="GPU-seconds billed: the reported ones, at most the lease time x the GPUs held"
+    )
     price = MoneyField(null=True, blank=True)
     fee = MoneyField(null=True, blank=True)
     receipt_id = models.UUIDField(null=True, blank=True)

@@ -25,11 +25,14 @@ from tests import factories
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-def running_job(*, max_price="5", unit_price="0.5", **job_kwargs):
+def running_job(*, max_price="5", unit_price="0.5", held_s=3600, **job_kwargs):
+    """A claimed job whose run the platform saw start `held_s` ago (None: just now)."""
     miner = factories.miner(unit_price=unit_price)
     client, _ = factories.funded_client("100")
     job = factories.job(client, max_price=max_price, **job_kwargs)
     assert job_claim(miner=miner).id == job.id
+    if held_s is not None:
+        factories.held_for(job.id, held_s)
     return client, miner, job
 
 

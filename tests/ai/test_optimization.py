@@ -115,6 +115,7 @@ def history(miner, client, sizes_and_seconds):
     for n, seconds in sizes_and_seconds:
         factories.job(client, type="matmul", payload={"n": n}, max_price="5")
         job = ai.job_claim(miner=miner)
+        factories.held_for(job.id)  # the platform saw it run long enough for the seconds reported
         ai.job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": seconds})
 
 
@@ -144,6 +145,7 @@ def test_predict_with_one_job_of_history_gives_its_median_and_with_none_404(api)
     client, _ = factories.funded_client("10")
     factories.job(client, type="sleep", payload={"seconds": 1})
     job = ai.job_claim(miner=miner)
+    factories.held_for(job.id)
     ai.job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": 1.25})
     body = post(api, "/v1/optimization/predict", key, {"type": "sleep", "payload": {"seconds": 1}}).json()
     assert (body["sample_size"], body["method"], body["predicted_gpu_seconds"]) == (1, "median", 1.25)

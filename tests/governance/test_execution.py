@@ -32,6 +32,7 @@ def settled_job_receipt() -> dict:
     client, _ = factories.funded_client("100")
     job = factories.job(client, max_price="5")
     assert job_claim(miner=miner).id == job.id
+    factories.held_for(job.id)  # the platform saw it run at least the 4 s reported
     done = job_complete(miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": 4})
     return receipt_get(done.receipt_id)
 

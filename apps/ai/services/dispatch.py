@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from aitbc_site.queues import gpu_queue
-from apps.ai.matching import miner_fit
+from apps.ai.matching import miner_fit, unit_price_for
 from apps.ai.models import HELD_STATES, Job, JobState
 from apps.ai.speeds import benchmark_seconds
 from apps.governance.facade import parameter_get
@@ -55,11 +55,12 @@ def job_dispatch(job_id: UUID) -> UUID | None:
         best = min(
             fitting,
             key=lambda m: (
-                m.unit_price * Decimal(str(seconds.get(m.id, job.expected_units))),
+                unit_price_for(m, job) * Decimal(str(seconds.get(m.id, job.expected_units))),
                 loads.get(m.id, 0) / m.concurrency,
             ),
         )
         job.state = JobState.ASSIGNED
+        job.unit_price = unit_price_for(best, job)
         job.assigned_miner_id, job.assigned_principal_id = best.id, best.principal_id
         job.lease_expires_at = now + timedelta(seconds=parameter_get("assign_timeout_s"))
         job.save()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from aitbc_client.canonical import canonical_json, sha256_hex
 from aitbc_site.errors import ApiError, Conflict, Invalid, NotFound
-from aitbc_site.money import quantize
+from aitbc_site.money import quantize, quantize_down
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import HELD_STATES, TERMINAL_STATES, Job, JobAttempt, JobState
 from apps.ai.services.dispatch import job_dispatch_on_commit
@@ -52,17 +52,33 @@ def _attempt_end(attempt: JobAttempt, outcome: str, error: dict | None = None) -
     attempt.save()
 
 
-def _price(job: Job, gpu_seconds) -> tuple[Decimal, Decimal, Decimal]:
-    """units = GPU-seconds; price = units x unit price, capped at max_price; fee = price x fee bps."""
+def gpus_held(job: Job) -> int:
+    """How many GPUs a run of the job holds. A job's constraints name a GPU model, VRAM and CUDA but no GPU
+    count, and a miner runs each claimed job in one slot on one device, so it is 1. A job kind that holds
+    several GPUs would count them here (and matching would check that the miner has them)."""
+    return 1
+
+
+def _seconds(elapsed: timedelta) -> Decimal:
+    """A timedelta as exact seconds (no float on the way)."""
+    return Decimal(elapsed.days * 86400 + elapsed.seconds) + Decimal(elapsed.microseconds).scaleb(-6)
+
+
+def _price(job: Job, gpu_seconds, *, leased: timedelta) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(reported, billed, price, fee). reported = the miner's GPU-seconds; billed = reported, at most what the
+    platform saw the run hold: its lease's wall-clock time (claim to result) x the GPUs the job holds; price =
+    billed x the unit price fixed at assignment, capped at max_price; fee = price x fee bps."""
     try:
-        units = quantize(Decimal(str(gpu_seconds)))
+        reported = quantize(Decimal(str(gpu_seconds)))
     except ArithmeticError:
         raise Invalid("metrics.gpu_seconds must be a number") from None
-    if not units.is_finite() or units < 0:
+    if not reported.is_finite() or reported < 0:
         raise Invalid("metrics.gpu_seconds must be a number >= 0")
-    price = min(quantize(units * job.unit_price), job.max_price)
+    ceiling = quantize_down(max(_seconds(leased), Decimal(0)) * gpus_held(job))
+    billed = min(reported, ceiling)
+    price = min(quantize(billed * job.unit_price), job.max_price)
     fee = min(quantize(price * parameter_get("platform_fee_bps") / 10000), price)
-    return units, price, fee
+    return reported, billed, price, fee
 
 
 def job_complete(*, miner: MinerView, job_id: UUID, result: dict, metrics: dict) -> Job:
@@ -79,8 +95,10 @@ def job_complete(*, miner: MinerView, job_id: UUID, result: dict, metrics: dict)
                 raise Conflict(
                     f"this miner's lease on job {job_id} was lost (the job is {job.state})", code="lease_lost"
                 )
-            job.units, job.price, job.fee = _price(job, metrics.get("gpu_seconds", 0))
-            job.state, job.finished_at, job.lease_expires_at = JobState.COMPLETED, timezone.now(), None
+            now = timezone.now()
+            priced = _price(job, metrics.get("gpu_seconds", 0), leased=now - attempt.started_at)
+            job.reported_units, job.units, job.price, job.fee = priced
+            job.state, job.finished_at, job.lease_expires_at = JobState.COMPLETED, now, None
             job.result, job.metrics = result, metrics
             job.output_sha256 = sha256_hex(canonical_json(result))
             job.save()
@@ -104,6 +122,7 @@ def job_settle_completed(job_id: UUID) -> Job:
             input_sha256=job.input_sha256,
             output_sha256=job.output_sha256,
             units=job.units,
+            reported_units=job.reported_units,
             unit_price=job.unit_price,
             price=job.price,
             fee=job.fee,

@@ -31,9 +31,16 @@ class JobRequest:
     constraints: dict = field(default_factory=dict)
     priority: int = 0
     pinned_miner_id: str | None = None  # only this miner may run it (benchmarks); never set by a client
+    # AIT per GPU-second a routed agent advertised: the job is charged this, whatever its miner registered;
+    # only with pinned_miner_id (the agent's miner), never set by a client
+    quoted_unit_price: Decimal | None = None
 
     def sha256(self) -> str:
-        return sha256_hex(canonical_json({**self.__dict__, "max_price": str(self.max_price)}))
+        fields = {**self.__dict__, "max_price": str(self.max_price)}
+        quote = fields.pop("quoted_unit_price")
+        if quote is not None:  # absent when unset, so a request without a quote hashes as it always did
+            fields["quoted_unit_price"] = str(quote)
+        return sha256_hex(canonical_json(fields))
 
 
 def runner_of(job_type: str) -> Runner:
@@ -90,6 +97,8 @@ def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: s
     ttl_min, ttl_max = parameter_get("job_ttl_min_s"), parameter_get("job_ttl_max_s")
     if not ttl_min <= request.ttl_seconds <= ttl_max:
         raise Invalid(f"ttl_seconds must be from {ttl_min} to {ttl_max}")
+    if request.quoted_unit_price is not None and (request.pinned_miner_id is None or request.quoted_unit_price < 0):
+        raise Invalid("quoted_unit_price: a quote is >= 0 and only for a job pinned to the quoting agent's miner")
     request_sha = request.sha256()
     job = _replayed(client.id, idempotency_key, request_sha)
     job = job or _created(client, request, payload, idempotency_key, request_sha)
@@ -114,6 +123,7 @@ def _created(client: PrincipalView, request: JobRequest, payload: dict, idempote
                 expected_units=quantize(Decimal(str(runner.estimate_gpu_seconds(payload)))),
                 priority=request.priority,
                 pinned_miner_id=request.pinned_miner_id,
+                quoted_unit_price=request.quoted_unit_price,
                 ttl_seconds=request.ttl_seconds,
                 max_attempts=parameter_get("job_max_attempts"),
                 expires_at=now + timedelta(seconds=request.ttl_seconds),

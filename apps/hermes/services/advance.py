@@ -8,6 +8,7 @@ second one. Money is held only when a step's job is submitted; a step that never
 
 import copy
 import logging
+from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
@@ -77,12 +78,19 @@ def _dependants_fail(steps: list[WorkflowStep], now) -> bool:
     return changed
 
 
-def _agent_miner(agent_id):
-    """The miner of the agent a collaboration routed this step to (the job runs there and nowhere else)."""
-    if agent_id is None:
-        return None
-    miner_id = Agent.objects.filter(id=agent_id).values_list("miner_id", flat=True).first()
-    return str(miner_id) if miner_id else None
+def _agent_terms(workflow: Workflow, step: WorkflowStep) -> tuple[str | None, Decimal | None]:
+    """(miner, quote) of the agent a collaboration routed this step to: the job runs on that miner and nowhere
+    else, and is charged the unit price the agent advertised when the step was routed (kept in the plan;
+    the agent's price now for a plan without it), never its miner's own unit price. Both are per GPU-second,
+    so the quote needs no conversion. (None, None) for a step routed to no agent."""
+    if step.agent_id is None:
+        return None, None
+    agent = Agent.objects.filter(id=step.agent_id).values("miner_id", "unit_price").first()
+    if agent is None:
+        return None, None
+    routed = (workflow.plan or {}).get(step.step_id) or {}
+    quote = Decimal(routed["unit_price"]) if routed.get("unit_price") is not None else agent["unit_price"]
+    return str(agent["miner_id"]), quote
 
 
 def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> None:
@@ -91,6 +99,7 @@ def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> 
         step.error = f"not run: agent {step.agent_id}, which this step was routed to, was deleted"
         step.save()
         return
+    miner_id, quote = _agent_terms(workflow, step)
     try:
         payload = _resolve(step.payload, results)
         info = ai.job_submit_for(
@@ -101,7 +110,8 @@ def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> 
             max_price=step.max_price,
             ttl_seconds=step.ttl_seconds,
             idempotency_key=step.submit_key,
-            pinned_miner_id=_agent_miner(step.agent_id),
+            pinned_miner_id=miner_id,
+            quoted_unit_price=quote,
         )
     except UnresolvedReference as exc:
         step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc}"

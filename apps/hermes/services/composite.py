@@ -5,7 +5,8 @@
   their reasons are kept as the workflow's plan.
 - Collaboration: each step names a skill; skill routing picks the agent for it, and the step's job is a job
   of that type constrained to the agent's region and its miner's GPU model. The routing (agent, score,
-  explanation) is kept as the workflow's plan, and each step records its agent.
+  explanation, and the unit price the agent advertised) is kept as the workflow's plan, and each step
+  records its agent. The step's job is charged that advertised price, not its miner's own (advance.py).
 """
 
 from dataclasses import replace
@@ -64,6 +65,7 @@ def collaboration_create(*, client: PrincipalView, steps: list[StepSpec], region
             "agent": route["name"],
             "score": route["score"],
             "explanation": route["explanation"],
+            "unit_price": route["unit_price"],  # AIT per GPU-second, as advertised when routed: the step's quote
         }
     return workflow_create(client=client, steps=routed, name=name, kind=WorkflowKind.COLLABORATION, plan=plan)
 

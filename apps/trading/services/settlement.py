@@ -29,7 +29,8 @@ class JobSettlement:
     type: str
     input_sha256: str
     output_sha256: str
-    units: Decimal
+    units: Decimal  # billed: the reported GPU-seconds, at most the lease's wall-clock time x the GPUs held
+    reported_units: Decimal | None  # the miner's figure (None: completed before it was kept; billed as reported)
     unit_price: Decimal
     price: Decimal
     fee: Decimal
@@ -46,6 +47,9 @@ def job_escrow_release(*, job_id: UUID) -> str | None:
 
 
 def receipt_body(settlement: JobSettlement, receipt_id: UUID) -> dict:
+    """The signed receipt. `units` is what was billed (also `billed_units`); `reported_units` is what the miner
+    reported, which the platform bills at most the run's lease time (started_at to completed_at) for."""
+    reported = settlement.units if settlement.reported_units is None else settlement.reported_units
     body = {
         "receipt_id": str(receipt_id),
         "job_id": str(settlement.job_id),
@@ -55,6 +59,8 @@ def receipt_body(settlement: JobSettlement, receipt_id: UUID) -> dict:
         "input_sha256": settlement.input_sha256,
         "output_sha256": settlement.output_sha256,
         "units": money_str(settlement.units),
+        "reported_units": money_str(reported),
+        "billed_units": money_str(settlement.units),
         "unit_type": "gpu_seconds",
         "unit_price": money_str(settlement.unit_price),
         "price": money_str(settlement.price),
