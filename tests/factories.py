@@ -40,9 +40,11 @@ def miner(
     mode: str = "poll",
     who=None,
 ) -> MinerView:
+    """A registered miner; each of its GPUs gets a UUID of its own, as every physical GPU has one and a UUID belongs
+    to one miner (`gpu_uuids` reads them back)."""
     who = who or principal("miner")[0]
     capabilities = {
-        "gpus": [dict(g, compute_capability="9.0") for g in gpus],
+        "gpus": [dict(g, uuid=f"GPU-{uuid.uuid4()}", compute_capability="9.0") for g in gpus],
         "cuda_version": cuda,
         "driver_version": "580.159.04",
         "models": list(models),
@@ -57,6 +59,13 @@ def miner(
         mode=mode,
     )
     return MinerView.from_model(registered, online=True)
+
+
+def gpu_uuids(miner) -> list[str]:
+    """The UUIDs of the GPUs a miner from `miner()` reported, in the order it reported them."""
+    from apps.gpu.models import Miner
+
+    return [g["uuid"] for g in Miner.objects.get(id=miner.id).capabilities["gpus"]]
 
 
 def job(client, *, type="echo", payload=None, constraints=None, max_price="5", ttl=900, priority=0, key=""):

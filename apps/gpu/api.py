@@ -167,10 +167,11 @@ def _miner_view_of(principal) -> MinerView:
     return MinerView.from_model(miner, online=True)
 
 
-@router.post("/miners/register", auth=miners, response={200: RegisterOut, 422: Error, 503: Error})
+@router.post("/miners/register", auth=miners, response={200: RegisterOut, 409: Error, 422: Error, 503: Error})
 def miners_register(request, body: RegisterIn):
     """Register this key's miner (again: update it). Heartbeat every heartbeat_interval_s. A celery-mode miner
-    gets the URL of its own broker user (the old one stops working)."""
+    gets the URL of its own broker user (the old one stops working). 409 gpu_taken, and nothing stored, when
+    another miner has registered one of its GPUs (a GPU's NVML UUID belongs to one miner)."""
     miner = miner_register(
         principal=request.auth,
         region=body.region,
@@ -277,8 +278,9 @@ def miners_earnings(request, miner_id: UUID):
     }
 
 
-@router.put("/miners/{miner_id}/capabilities", auth=miners, response={200: dict, 404: Error, 403: Error})
+@router.put("/miners/{miner_id}/capabilities", auth=miners, response={200: dict, 404: Error, 403: Error, 409: Error})
 def miners_capabilities(request, miner_id: UUID, body: CapabilitiesIn):
+    """Replace the miner's capabilities; 409 gpu_taken, and nothing changed, for a GPU another miner registered."""
     miner = miner_get_for(request.auth, miner_id)
     return miner_view(miner_capabilities_set(miner=miner, capabilities=body.capabilities.model_dump()))
 

@@ -55,7 +55,7 @@ class Gpu(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     miner = models.ForeignKey(Miner, on_delete=models.CASCADE, related_name="gpus")
-    uuid = models.CharField(max_length=100)
+    uuid = models.CharField(max_length=100, help_text="NVML's UUID: a GPU belongs to one miner")
     model = models.CharField(max_length=100)
     memory_mb = models.PositiveIntegerField()
     compute_capability = models.CharField(max_length=16, blank=True)
@@ -72,7 +72,7 @@ class Gpu(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["miner", "uuid"], name="gpu_unique_per_miner")]
+        constraints = [models.UniqueConstraint(fields=["uuid"], name="gpu_uuid_unique")]
         ordering = ["miner", "uuid"]
         verbose_name = "GPU"
 
@@ -113,7 +113,9 @@ class GpuBooking(models.Model):
     miner_id = models.UUIDField(db_index=True)
     provider_principal_id = models.UUIDField(help_text="the miner's principal, who is paid")
     client_id = models.UUIDField(db_index=True)
-    gpu_ids = models.JSONField(default=list, blank=True, help_text="the registry's GPU ids booked (may be empty)")
+    gpu_ids = models.JSONField(
+        default=list, blank=True, help_text="the registry's GPU ids it holds from starts_at to ends_at (gpu_count)"
+    )
     gpu_model = models.CharField(max_length=100)
     gpu_count = models.PositiveIntegerField()
     hours = MoneyField()

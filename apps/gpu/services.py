@@ -4,10 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aitbc_site.errors import NotFound
+from aitbc_site.errors import Conflict, NotFound
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
 from apps.gpu.broker import broker_user_remove
@@ -18,22 +18,34 @@ DB = "gpu"
 SAMPLE_RETENTION = timedelta(days=2)
 
 
+def _gpus_taken(uuids) -> Conflict:
+    named = f"GPU {uuids[0]} is" if len(uuids) == 1 else f"GPUs {', '.join(uuids)} are"
+    return Conflict(f"{named} registered to another miner: a GPU belongs to one miner", code="gpu_taken")
+
+
 def gpus_sync(*, miner: Miner, capabilities: dict) -> None:
-    """The registry follows what the miner reports: new GPUs added, missing ones marked OFFLINE."""
+    """The registry follows what the miner reports: new GPUs added, missing ones marked OFFLINE. A GPU's NVML UUID
+    is one miner's: 409 gpu_taken when another miner has one of these, and the caller's transaction, rolled back,
+    stores nothing of the report."""
     reported = {g["uuid"]: g for g in capabilities.get("gpus") or [] if g.get("uuid")}
+    if taken := set(Gpu.objects.filter(uuid__in=reported).exclude(miner=miner).values_list("uuid", flat=True)):
+        raise _gpus_taken(sorted(taken))
     for uuid, gpu in reported.items():
-        Gpu.objects.update_or_create(
-            miner=miner,
-            uuid=uuid,
-            defaults={
-                "model": gpu.get("name", ""),
-                "memory_mb": int(gpu.get("memory_mb") or 0),
-                "compute_capability": gpu.get("compute_capability") or "",
-                "cuda_version": capabilities.get("cuda_version") or "",
-                "status": GpuStatus.AVAILABLE,
-                "last_seen_at": timezone.now(),
-            },
-        )
+        try:
+            Gpu.objects.update_or_create(
+                miner=miner,
+                uuid=uuid,
+                defaults={
+                    "model": gpu.get("name", ""),
+                    "memory_mb": int(gpu.get("memory_mb") or 0),
+                    "compute_capability": gpu.get("compute_capability") or "",
+                    "cuda_version": capabilities.get("cuda_version") or "",
+                    "status": GpuStatus.AVAILABLE,
+                    "last_seen_at": timezone.now(),
+                },
+            )
+        except IntegrityError:  # another miner registered it since the check above
+            raise _gpus_taken([uuid]) from None
     miner.gpus.exclude(uuid__in=reported).update(status=GpuStatus.OFFLINE, updated_at=timezone.now())
 
 

@@ -2,10 +2,12 @@
 
 import pytest
 
+from aitbc_site.errors import Conflict
 from apps.ai.models import Job
-from apps.gpu.models import Miner
-from apps.gpu.services import miner_capabilities_set, miner_plugins_recheck
+from apps.gpu.models import Gpu, Miner
+from apps.gpu.services import miner_capabilities_set, miner_plugins_recheck, miner_register
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 CAPS = {
@@ -30,9 +32,15 @@ def post(client, path, key, body=None):
     return client.post(path, body or {}, content_type="application/json", headers=auth(key))
 
 
-def registered(gpu, **extra):
+def capabilities_with(*uuids):
+    """CAPS with an H100 of each of these NVML UUIDs."""
+    return {**CAPS, "gpus": [dict(CAPS["gpus"][0], uuid=uuid) for uuid in uuids]}
+
+
+def registered(gpu, gpu_uuid="GPU-1", **extra):
     _, key = factories.principal("miner")
-    body = {"region": "eu", "concurrency": 2, "capabilities": CAPS, "unit_price": "0.01", **extra}
+    caps = capabilities_with(gpu_uuid)
+    body = {"region": "eu", "concurrency": 2, "capabilities": caps, "unit_price": "0.01", **extra}
     response = post(gpu, "/v1/miners/register", key, body)
     assert response.status_code == 200, response.content
     return key, response.json()
@@ -97,7 +105,7 @@ def test_result_completes_pays_and_repeats_the_same_answer(gpu):
 
 def test_another_miner_cannot_complete_fail_or_read_my_job_or_miner(gpu):
     key, miner = registered(gpu)
-    other_key, _ = registered(gpu)
+    other_key, _ = registered(gpu, gpu_uuid="GPU-2")
     client, _ = factories.funded_client()
     job = factories.job(client)
     post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
@@ -159,3 +167,41 @@ def test_a_plugin_recheck_from_a_stale_copy_of_a_miner_keeps_the_capabilities_it
     capabilities = Miner.objects.get(id=view.id).capabilities
     assert capabilities["runners"] == ["echo", "matmul"]
     assert capabilities["models"] == ["llama-3-8b"]
+
+
+def test_a_gpu_another_miner_registered_is_409_gpu_taken_and_nothing_of_that_registration_is_stored(gpu):
+    _, owner = registered(gpu, gpu_uuid="GPU-1")
+    # a new miner reporting it: not registered at all
+    newcomer_id, newcomer = factories.principal("miner")
+    body = {"region": "eu", "capabilities": capabilities_with("GPU-1"), "unit_price": "0.01"}
+    refused = post(gpu, "/v1/miners/register", newcomer, body)
+    assert (refused.status_code, refused.json()["code"]) == (409, "gpu_taken")
+    assert "GPU GPU-1 is registered to another miner" in refused.json()["detail"]
+    assert not Miner.objects.filter(principal_id=newcomer_id.id).exists()
+    # a registered miner reporting it beside its own, by registering again or updating its capabilities: unchanged
+    key, mine = registered(gpu, gpu_uuid="GPU-2")
+    again = {"region": "us", "capabilities": capabilities_with("GPU-2", "GPU-1"), "unit_price": "0.05"}
+    assert post(gpu, "/v1/miners/register", key, again).status_code == 409
+    path = f"/v1/miners/{mine['miner_id']}/capabilities"
+    update = gpu.put(path, {"capabilities": capabilities_with("GPU-1")}, content_type="application/json",
+                     headers=auth(key))  # fmt: skip
+    assert (update.status_code, update.json()["code"]) == (409, "gpu_taken")
+    view = gpu.get(f"/v1/miners/{mine['miner_id']}", headers=auth(key)).json()
+    assert (view["region"], view["unit_price"]) == ("eu", "0.01000000")
+    assert [g["uuid"] for g in view["capabilities"]["gpus"]] == ["GPU-2"]
+    assert sorted(Gpu.objects.values_list("uuid", "miner_id", "status")) == [
+        ("GPU-1", Miner.objects.get(id=owner["miner_id"]).id, "AVAILABLE"),
+        ("GPU-2", Miner.objects.get(id=mine["miner_id"]).id, "AVAILABLE"),
+    ]
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_two_miners_registering_one_gpu_at_once_get_it_once():
+    principals = iter([factories.principal("miner")[0] for _ in range(2)])
+    register = lambda: miner_register(  # noqa: E731
+        principal=next(principals), region="eu", concurrency=1, capabilities=capabilities_with("GPU-1"), unit_price=1
+    )
+    outcomes = at_once(register, allowed=(Conflict,))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "Miner"]
+    assert [o.code for o in outcomes if isinstance(o, Conflict)] == ["gpu_taken"]
+    assert Miner.objects.count() == Gpu.objects.count() == 1

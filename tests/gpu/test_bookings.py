@@ -45,7 +45,7 @@ def miner():
 
 @pytest.fixture
 def h100(miner):
-    return Gpu.objects.get(miner_id=miner.id, uuid=factories.H100["uuid"])
+    return Gpu.objects.get(miner_id=miner.id)
 
 
 def auth(key):

@@ -47,7 +47,7 @@ def test_the_summary_shows_miners_online_and_gpus_by_model_with_utilisation_from
     first, second = factories.miner(), factories.miner(mode="celery")
     for view, utilization in ((first, 80), (second, 40)):
         miner = Miner.objects.get(id=view.id)
-        reading = {"uuid": factories.H100["uuid"], "utilization_gpu": utilization, "memory_used_mb": 1000,
+        reading = {"uuid": factories.gpu_uuids(view)[0], "utilization_gpu": utilization, "memory_used_mb": 1000,
                    "temperature_c": 60, "power_w": 300}  # fmt: skip
         miner_heartbeat(miner=miner, inflight=0, readings=[reading], job_ids=None)
 

@@ -61,7 +61,7 @@ def test_the_ai_service_gauges_jobs_by_state(service_client):
 
 def test_the_monitoring_service_gauges_the_whole_platform(service_client):
     view = factories.miner(mode="celery")
-    reading = {"uuid": factories.H100["uuid"], "utilization_gpu": 75}
+    reading = {"uuid": factories.gpu_uuids(view)[0], "utilization_gpu": 75}
     miner_heartbeat(miner=Miner.objects.get(id=view.id), inflight=0, readings=[reading], job_ids=None)
 
     samples = scrape(service_client("monitoring"))
