@@ -98,6 +98,15 @@ def raw_inserts(n: int, rng: random.Random) -> float:
     return 2 * n / (time.perf_counter() - started)
 
 
+def sellers_with_gpus(n: int, name: str) -> list:
+    """Ten miners with n/10 GPUs each (rounded up), since an offer sells its miner's registered GPUs and every
+    fill of this book holds one of them for the same hour."""
+    from tests import factories
+
+    gpu = {"name": name, "uuid": "", "memory_mb": 81559}
+    return [factories.miner(unit_price="0.001", concurrency=1, gpus=(gpu,) * -(-n // 10)) for _ in range(10)]
+
+
 def engine_alone(n: int, rng: random.Random) -> float:
     import uuid
 
@@ -105,9 +114,11 @@ def engine_alone(n: int, rng: random.Random) -> float:
     from apps.marketplace.models import Bid, Fill, Offer
 
     asks, bids = book(n, rng)
+    sellers = sellers_with_gpus(n, "NVIDIA H100 80GB HBM3")
     Offer.objects.bulk_create(
-        Offer(miner_id=uuid.uuid4(), provider_id=uuid.uuid4(), gpu_model="H100", gpu_class="engine", gpu_memory_gb=80,
-              gpu_count=1, region="eu", price_per_hour=p, hours=1, remaining_hours=1) for p in asks
+        Offer(miner_id=sellers[i % 10].id, provider_id=uuid.uuid4(), gpu_model="H100", gpu_class="engine",
+              gpu_memory_gb=80, gpu_count=1, region="eu", price_per_hour=p, hours=1, remaining_hours=1)
+        for i, p in enumerate(asks)
     )  # fmt: skip
     Bid.objects.bulk_create(
         Bid(client_id=uuid.uuid4(), gpu_model="H100", gpu_class="engine", gpu_count=1, max_price_per_hour=p, hours=1,
@@ -122,18 +133,13 @@ def engine_alone(n: int, rng: random.Random) -> float:
 
 def end_to_end(n: int, rng: random.Random) -> float:
     from apps.accounts.facade import PrincipalView
-    from apps.gpu.services import miner_register
     from apps.marketplace.models import Fill
     from apps.marketplace.services import bid_create, offer_create
     from apps.trading.services.ledger import treasury_credit
     from tests import factories
 
     asks, bids = book(n, rng)
-    sellers = []
-    for _ in range(10):
-        who, _ = factories.principal("miner")
-        miner_register(principal=who, region="eu", concurrency=1, capabilities={}, unit_price=Decimal("0.001"))
-        sellers.append(who)
+    sellers = [PrincipalView(id=m.principal_id, name="", role="miner") for m in sellers_with_gpus(n, "NVIDIA H100 e2e")]
     buyer, _ = factories.principal("client")
     treasury_credit(to_owner=buyer.id, amount=Decimal(10**6), key="bench-credit")
     assert isinstance(buyer, PrincipalView)

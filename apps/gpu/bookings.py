@@ -6,8 +6,12 @@ hold is captured once, under the entry key `<booking key>:payment`, paying the p
 minus the platform fee and the platform the fee; the part not captured goes back to the client. A replay
 finds that entry and records what it moved, so money moves once however often a step runs.
 
+A booking holds specific GPUs (`gpu_ids`), gpu_count of its miner's that count for it (availability.py) and that
+no other ACTIVE booking holds over any of its time; one that cannot get them all is refused.
+
 Locks: in the gpu database the miner's row (as heartbeats and registration do, so bookings of one miner's
-GPUs take turns and never deadlock with its heartbeats) or the booking's row; then the ledger's accounts.
+GPUs take turns and never deadlock with its heartbeats), then the GPU rows it chooses among in primary-key order
+(locks.py), or the booking's row; then the ledger's accounts.
 """
 
 import logging
@@ -23,8 +27,10 @@ from aitbc_site.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from aitbc_site.money import ZERO, quantize, quantize_down
 from apps.accounts.facade import PrincipalView
 from apps.governance.facade import parameter_get
+from apps.gpu.availability import booked_gpu_ids, gpus_of_model, supply_of
 from apps.gpu.facade import miner_is_online
-from apps.gpu.models import BookingStatus, Gpu, GpuBooking, GpuReview, GpuStatus, Miner, MinerStatus
+from apps.gpu.locks import gpus_lock, miner_lock
+from apps.gpu.models import BookingStatus, Gpu, GpuBooking, GpuReview, GpuStatus, MinerStatus
 from apps.trading.models import AccountKind
 from apps.trading.services.ledger import account_for, hold_capture, hold_place, hold_release, system_account
 
@@ -46,6 +52,12 @@ def _duration(hours: Decimal) -> timedelta:
     return timedelta(microseconds=int(Decimal(hours) * SECONDS_PER_HOUR * 10**6))
 
 
+def booking_span(hours: Decimal, starts_at: datetime | None = None) -> dict:
+    """{"starts_at", "ends_at"} of a booking of `hours` from starts_at (default: now)."""
+    starts_at = starts_at or timezone.now()
+    return {"starts_at": starts_at, "ends_at": starts_at + _duration(hours)}
+
+
 def _terms_checked(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -> None:
     if Decimal(hours) <= 0:
         raise Invalid("hours must be greater than 0")
@@ -53,20 +65,6 @@ def _terms_checked(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -
         raise Invalid("price_per_hour must not be negative")
     if gpu_count < 1:
         raise Invalid("gpu_count must be at least 1")
-
-
-def _overlapping(miner_id: UUID, starts_at: datetime, ends_at: datetime):
-    """The miner's ACTIVE bookings whose time overlaps [starts_at, ends_at)."""
-    return GpuBooking.objects.filter(
-        miner_id=miner_id, status=BookingStatus.ACTIVE, starts_at__lt=ends_at, ends_at__gt=starts_at
-    )
-
-
-def _booked_gpu_ids(miner_id: UUID, starts_at: datetime, ends_at: datetime) -> set[str]:
-    # gpu_ids is a JSON list: read in Python, since SQLite has no JSON containment lookup
-    return {
-        gpu_id for ids in _overlapping(miner_id, starts_at, ends_at).values_list("gpu_ids", flat=True) for gpu_id in ids
-    }
 
 
 def _replayed(existing: GpuBooking, **expected) -> GpuBooking:
@@ -97,22 +95,26 @@ def booking_open(
     price_per_hour: Decimal,
     escrow_key: str,
     starts_at: datetime | None = None,
+    min_memory_gb: int = 0,
 ) -> GpuBooking:
     """Records a booking whose escrow hold `escrow_key` the caller has already placed for its amount
-    (`booking_amount`). Books up to gpu_count of the miner's registered GPUs whose model contains gpu_model
-    (those not OFFLINE and not booked over the same time). The same key again returns the same booking."""
+    (`booking_amount`), holding gpu_count of the miner's GPUs of gpu_model with at least min_memory_gb that count
+    and are free over its time (availability.py). 409 gpus_unavailable, and nothing recorded, when the miner has
+    fewer; the caller's hold is then the caller's to undo. The same key again returns the same booking."""
     _terms_checked(hours=hours, price_per_hour=price_per_hour, gpu_count=gpu_count)
     amount = booking_amount(hours=hours, price_per_hour=price_per_hour, gpu_count=gpu_count)
     if (existing := GpuBooking.objects.filter(key=key).first()) is not None:
         return _replayed(existing, client_id=client_id, escrow_key=escrow_key, amount=amount)
-    starts_at = starts_at or timezone.now()
-    ends_at = starts_at + _duration(hours)
+    span = booking_span(hours, starts_at)
     with transaction.atomic(using=DB):
-        Miner.objects.select_for_update().filter(id=miner_id).first()
-        candidates = Gpu.objects.filter(miner_id=miner_id, model__icontains=gpu_model.strip())
-        candidates = candidates.exclude(status=GpuStatus.OFFLINE).order_by("uuid")
-        booked = _booked_gpu_ids(miner_id, starts_at, ends_at)
-        gpu_ids = [str(g.id) for g in candidates if str(g.id) not in booked][:gpu_count]
+        miner = miner_lock(miner_id)
+        if miner is None:
+            raise Conflict(f"there is no miner {miner_id} to book", code="gpus_unavailable")
+        candidates = gpus_lock(g.id for g in gpus_of_model(miner_id, gpu_model))
+        supply = supply_of(miner, candidates, min_memory_gb=min_memory_gb, **span)
+        if len(supply.free) < gpu_count:
+            raise _unavailable(miner_id, f"{gpu_count} {gpu_model}", min_memory_gb, supply)
+        gpu_ids = [str(g.id) for g in supply.free[:gpu_count]]
         booking = _booking_create(
             key=key,
             miner_id=miner_id,
@@ -125,13 +127,21 @@ def booking_open(
             price_per_hour=price_per_hour,
             amount=amount,
             escrow_key=escrow_key,
-            starts_at=starts_at,
-            ends_at=ends_at,
+            **span,
         )
     if booking is None:  # the same key, concurrently
         existing = GpuBooking.objects.get(key=key)
         return _replayed(existing, client_id=client_id, escrow_key=escrow_key, amount=amount)
     return booking
+
+
+def _unavailable(miner_id: UUID, wanted: str, min_memory_gb: int, supply) -> Conflict:
+    memory = f" with at least {min_memory_gb} GB" if min_memory_gb else ""
+    detail = (
+        f"miner {miner_id} has {len(supply.free)} of the {wanted} GPUs{memory} this booking needs free over its time"
+    )
+    why = "; ".join(supply.not_counted)
+    return Conflict(f"{detail}: {why}" if why else detail, code="gpus_unavailable")
 
 
 def _bookable_or_409(gpu: Gpu, starts_at: datetime, ends_at: datetime) -> None:
@@ -140,7 +150,7 @@ def _bookable_or_409(gpu: Gpu, starts_at: datetime, ends_at: datetime) -> None:
         raise Conflict(f"GPU {gpu.id}'s miner is offline", code="miner_offline")
     if gpu.status == GpuStatus.OFFLINE:
         raise Conflict(f"GPU {gpu.id} is offline: its miner no longer reports it", code="gpu_offline")
-    if str(gpu.id) in _booked_gpu_ids(miner.id, starts_at, ends_at):
+    if str(gpu.id) in booked_gpu_ids(miner.id, starts_at, ends_at):
         raise Conflict(f"GPU {gpu.id} is already booked over that time", code="gpu_booked")
 
 
@@ -157,7 +167,8 @@ def gpu_book(*, client: PrincipalView, gpu_id: UUID, hours: Decimal, idempotency
     booking_id = uuid4()
     escrow_key = f"booking:{booking_id}"
     with transaction.atomic(using=DB):
-        Miner.objects.select_for_update().filter(id=miner_id).first()  # bookings of its GPUs take turns
+        miner_lock(miner_id)  # bookings of its GPUs take turns
+        gpus_lock([gpu_id])
         gpu = Gpu.objects.select_related("miner").get(id=gpu_id)
         if (existing := GpuBooking.objects.filter(key=key).first()) is not None:
             return _replayed(existing, **same)

@@ -104,11 +104,14 @@ def gpu_booking_open(
     price_per_hour: Decimal,
     escrow_key: str,
     starts_at=None,
+    min_memory_gb: int = 0,
 ) -> UUID:
     """Records a booking paid for by the hold `escrow_key` that the caller already placed for
-    hours x price_per_hour x gpu_count (to 8 places, rounded down); returns its id. The same key
-    again returns the same booking (409 when it was used for a different one). The provider is paid from
-    the hold when the booking ends (or pro rata when its client releases it)."""
+    hours x price_per_hour x gpu_count (to 8 places, rounded down); returns its id. It holds gpu_count of the
+    miner's online GPUs of gpu_model with at least min_memory_gb that no other booking holds over its time:
+    409 gpus_unavailable when the miner has fewer, and nothing is recorded (the hold is the caller's to undo).
+    The same key again returns the same booking (409 when it was used for a different one). The provider is
+    paid from the hold when the booking ends (or pro rata when its client releases it)."""
     from apps.gpu.bookings import booking_open
 
     booking = booking_open(
@@ -122,8 +125,38 @@ def gpu_booking_open(
         price_per_hour=price_per_hour,
         escrow_key=escrow_key,
         starts_at=starts_at,
+        min_memory_gb=min_memory_gb,
     )
     return booking.id
+
+
+@dataclass(frozen=True)
+class GpuSupply:
+    """A miner's registered GPUs of one model and memory: those that count, and why each other one does not."""
+
+    gpu_ids: tuple[UUID, ...]  # those that count, in the order a booking takes them
+    uuids: tuple[str, ...]  # their NVML UUIDs, in the same order
+    not_counted: tuple[str, ...]  # e.g. "GPU-... is OFFLINE (its miner no longer reports it)"
+
+
+def gpus_free(*, miner_id: UUID, gpu_model: str, min_memory_gb: int = 0, hours: Decimal | None = None) -> GpuSupply:
+    """The miner's GPUs of gpu_model (matched as the market matches models) with at least min_memory_gb that are
+    online (not OFFLINE, the miner online); with `hours`, only those no ACTIVE booking holds from now for that
+    long, the ones a booking made now could take."""
+    from apps.gpu.availability import gpus_of_model, supply_of
+    from apps.gpu.bookings import booking_span
+    from apps.gpu.models import Miner
+
+    miner = Miner.objects.filter(id=miner_id).first()
+    if miner is None:
+        return GpuSupply(gpu_ids=(), uuids=(), not_counted=("the miner is not registered",))
+    span = booking_span(hours) if hours is not None else {}
+    supply = supply_of(miner, gpus_of_model(miner_id, gpu_model), min_memory_gb=min_memory_gb, **span)
+    return GpuSupply(
+        gpu_ids=tuple(g.id for g in supply.free),
+        uuids=tuple(g.uuid for g in supply.free),
+        not_counted=tuple(supply.not_counted),
+    )
 
 
 def miners_by_id(miner_ids) -> dict:

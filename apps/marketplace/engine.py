@@ -5,20 +5,27 @@ offer match when the offer meets the bid's constraints (memory, count, region) a
 within the bid's. The fill price is the resting (older) order's price; fills are partial when the
 hours differ. One engine run per class at a time (a lock), so no order is ever filled twice.
 
+Only real, free GPUs are sold: an offer matches only while its miner has the bid's gpu_count of the
+offer's GPUs online and unbooked (gpu service), less those the run's earlier fills took.
+
 Each fill then moves its part of the bid's escrow into an escrow of its own, books the GPUs (gpu
 service) and opens the agreement of the fill (trading; its booking settles it). Those steps are
-keyed by the fill and repeated until done (`fills_complete`).
+keyed by the fill and repeated until done (`fills_complete`). A booking refused because the GPUs
+went meanwhile (another booking, the miner offline) refuses the fill: its hours go back to the bid
+and the offer, its escrow back into the bid's, and no money moves to the miner.
 """
 
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
+from aitbc_site.errors import Conflict
 from aitbc_site.locks import advisory_lock
-from aitbc_site.money import quantize_down
-from apps.gpu.facade import gpu_booking_open
+from aitbc_site.money import ZERO, quantize_down
+from apps.gpu.facade import gpu_booking_open, gpus_free
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
-from apps.trading.facade import market_agreement_open
+from apps.trading.facade import escrow_return, escrows_held, market_agreement_open
 from apps.trading.services.ledger import hold_release, hold_transfer
 
 log = logging.getLogger(__name__)
@@ -58,6 +65,28 @@ def _status(order) -> str:
     return OrderStatus.PARTIAL if order.remaining_hours < order.hours else OrderStatus.OPEN
 
 
+class FreeGpus:
+    """The GPUs each offer's miner has free for one engine run (online, of the offer's model and memory, booked by
+    no one from now for the run's longest bid), less those the run's fills took: a run never matches more GPUs
+    than are free. Each booking then takes its own under a lock, and is refused if they went meanwhile."""
+
+    def __init__(self, hours):
+        self.hours, self.free, self.taken = hours, {}, set()
+
+    def take(self, offer: Offer, count: int) -> bool:
+        asked = (offer.miner_id, offer.gpu_model, offer.gpu_memory_gb)  # a miner's offers of the same GPUs: one read
+        if asked not in self.free:
+            supply = gpus_free(
+                miner_id=offer.miner_id, gpu_model=offer.gpu_model, min_memory_gb=offer.gpu_memory_gb, hours=self.hours
+            )
+            self.free[asked] = supply.gpu_ids
+        free = [gpu_id for gpu_id in self.free[asked] if gpu_id not in self.taken]
+        if len(free) < count:
+            return False
+        self.taken.update(free[:count])
+        return True
+
+
 def class_match(gpu_class: str) -> list[Fill]:
     """Matches everything that can match in one GPU class's book; returns the new fills."""
     fills = []
@@ -66,11 +95,12 @@ def class_match(gpu_class: str) -> list[Fill]:
         live = {"gpu_class": gpu_class, "status__in": LIVE}
         bids = list(Bid.objects.select_for_update().filter(**live).order_by("-max_price_per_hour", "created_at"))
         offers = list(Offer.objects.select_for_update().filter(**live).order_by("price_per_hour", "created_at"))
+        gpus = FreeGpus(max((bid.remaining_hours for bid in bids), default=ZERO))
         for bid in bids:
             for offer in offers:
                 if bid.remaining_hours == 0:
                     break
-                if offer.remaining_hours == 0 or not offer_fits(bid, offer):
+                if offer.remaining_hours == 0 or not offer_fits(bid, offer) or not gpus.take(offer, bid.gpu_count):
                     continue
                 hours = min(bid.remaining_hours, offer.remaining_hours)
                 price = offer.price_per_hour if offer.created_at <= bid.created_at else bid.max_price_per_hour
@@ -93,10 +123,23 @@ def class_match(gpu_class: str) -> list[Fill]:
 
 def fill_complete(fill_id) -> Fill:
     """Escrow for the fill (out of the bid's), then the booking; then the bid's unused escrow once it is
-    filled or canceled. Every step is keyed by the fill, so running this again does nothing more."""
-    fill = Fill.objects.select_related("bid", "offer").get(id=fill_id)
-    if fill.status == FillStatus.PENDING:
-        hold_transfer(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
+    filled or canceled. Every step is keyed by the fill, and the fill's row is locked while they run, so running
+    this again, or twice at once, does nothing more. A fill whose booking is refused gives its escrow back."""
+    with transaction.atomic(using=DB):
+        fill = Fill.objects.select_for_update(of=("self",)).select_related("bid", "offer").get(id=fill_id)
+        if fill.status == FillStatus.PENDING:
+            _fill_book(fill)
+    if fill.status == FillStatus.REFUSED:  # after the refusal is stored: a crash before this, the sweep redoes it
+        escrow_return(from_key=fill_hold_key(fill.id), to_key=bid_hold_key(fill.bid_id))
+    if Bid.objects.filter(id=fill.bid_id, status__in=ENDED).exists():
+        bid_hold_release_unused(fill.bid_id)
+    return fill
+
+
+def _fill_book(fill: Fill) -> None:
+    """The fill's escrow and booking, then its agreement; a booking refused for want of GPUs refuses the fill."""
+    hold_transfer(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
+    try:
         booking_id = gpu_booking_open(
             key=f"fill:{fill.id}",
             miner_id=fill.offer.miner_id,
@@ -107,28 +150,48 @@ def fill_complete(fill_id) -> Fill:
             hours=fill.hours,
             price_per_hour=fill.price_per_hour,
             escrow_key=fill_hold_key(fill.id),
+            min_memory_gb=fill.offer.gpu_memory_gb,
         )
-        terms = {
-            "gpu_model": fill.offer.gpu_model,
-            "gpu_count": fill.gpu_count,
-            "hours": str(fill.hours),
-            "price_per_hour": str(fill.price_per_hour),
-            "offer_id": str(fill.offer_id),
-            "bid_id": str(fill.bid_id),
-            "booking_id": str(booking_id),
-        }
-        market_agreement_open(
-            fill_id=fill.id,
-            buyer_id=fill.bid.client_id,
-            seller_id=fill.offer.provider_id,
-            amount=fill.amount,
-            terms=terms,
-        )
-        Fill.objects.filter(id=fill.id).update(status=FillStatus.BOOKED, booking_id=booking_id)
-        fill.refresh_from_db()
-    if fill.bid.status in ENDED:
-        bid_hold_release_unused(fill.bid_id)
-    return fill
+    except Conflict as refused:
+        if refused.code != "gpus_unavailable":
+            raise
+        _fill_refuse(fill, refused.detail)
+        return
+    terms = {
+        "gpu_model": fill.offer.gpu_model,
+        "gpu_count": fill.gpu_count,
+        "hours": str(fill.hours),
+        "price_per_hour": str(fill.price_per_hour),
+        "offer_id": str(fill.offer_id),
+        "bid_id": str(fill.bid_id),
+        "booking_id": str(booking_id),
+    }
+    market_agreement_open(
+        fill_id=fill.id,
+        buyer_id=fill.bid.client_id,
+        seller_id=fill.offer.provider_id,
+        amount=fill.amount,
+        terms=terms,
+    )
+    Fill.objects.filter(id=fill.id).update(status=FillStatus.BOOKED, booking_id=booking_id, updated_at=timezone.now())
+    fill.status, fill.booking_id = FillStatus.BOOKED, booking_id
+
+
+def _fill_refuse(fill: Fill, why: str) -> None:
+    """Its hours go back to the bid and the offer (on the book again unless canceled meanwhile) and it is REFUSED;
+    its escrow goes back into the bid's once this is stored (fill_complete). Inside the marketplace transaction
+    that locks the fill; the bid and the offer are locked in that order, as class_match locks them."""
+    log.warning("fill %s refused: %s", fill.id, why)
+    for order in (
+        Bid.objects.select_for_update().get(id=fill.bid_id),
+        Offer.objects.select_for_update().get(id=fill.offer_id),
+    ):
+        if order.status != OrderStatus.CANCELED:
+            order.remaining_hours += fill.hours
+            order.status = _status(order)
+            order.save(update_fields=["remaining_hours", "status", "updated_at"])
+    Fill.objects.filter(id=fill.id).update(status=FillStatus.REFUSED, updated_at=timezone.now())
+    fill.status = FillStatus.REFUSED
 
 
 def bid_hold_release_unused(bid_id) -> bool:
@@ -156,8 +219,18 @@ def book_match(gpu_class: str) -> list[Fill]:
     return fills
 
 
+def fill_escrows_refused_return() -> int:
+    """Puts back into their bids' escrow what refused fills still hold (a crash between storing a refusal and
+    moving its escrow back leaves some); returns how many."""
+    held = escrows_held(fill_hold_key(""), timezone.now())
+    refused = list(Fill.objects.filter(id__in=held, status=FillStatus.REFUSED))
+    fills_complete(refused)
+    return len(refused)
+
+
 def books_match_all() -> int:
     """The periodic run: every class with live orders, and fills whose escrow or booking is unfinished."""
+    fill_escrows_refused_return()
     classes = set(Bid.objects.filter(status__in=LIVE).values_list("gpu_class", flat=True))
     classes |= set(Fill.objects.filter(status=FillStatus.PENDING).values_list("bid__gpu_class", flat=True))
     return sum(len(book_match(gpu_class)) for gpu_class in sorted(classes))

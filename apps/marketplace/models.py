@@ -71,6 +71,7 @@ class Bid(models.Model):
 class FillStatus(models.TextChoices):
     PENDING = "PENDING"  # matched; escrow and booking not yet made
     BOOKED = "BOOKED"
+    REFUSED = "REFUSED"  # the miner's GPUs were taken or offline: its hours and escrow went back to the bid
 
 
 class Fill(models.Model):

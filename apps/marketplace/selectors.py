@@ -8,8 +8,11 @@ from django.db.models import Q, Sum
 from aitbc_site.errors import Invalid
 from aitbc_site.money import ZERO, money_str
 from aitbc_site.times import iso
+from apps.gpu.facade import gpus_free
 from apps.marketplace.engine import gpu_class_of
-from apps.marketplace.models import LIVE, Bid, Fill, Offer, OrderStatus
+from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
+
+OFFERS_CHECKED_FOR_GPUS = 20
 
 
 def fill_view(fill: Fill) -> dict:
@@ -102,7 +105,20 @@ def bid_unmatched_reasons(bid: Bid) -> list[str]:
     best = remaining.order_by("price_per_hour").first()
     if best.price_per_hour > bid.max_price_per_hour:
         return [f"price: best ask {_per_hour(best.price_per_hour)} is above your {_per_hour(bid.max_price_per_hour)}"]
+    affordable = remaining.filter(price_per_hour__lte=bid.max_price_per_hour).order_by("price_per_hour", "created_at")
+    if not any(_has_free_gpus(offer, bid) for offer in affordable[:OFFERS_CHECKED_FOR_GPUS]):
+        return [f"gpus: the {bid.gpu_model} offers within your price have no {bid.gpu_count} GPUs free now"]
     return []
+
+
+def _has_free_gpus(offer: Offer, bid: Bid) -> bool:
+    free = gpus_free(
+        miner_id=offer.miner_id,
+        gpu_model=offer.gpu_model,
+        min_memory_gb=offer.gpu_memory_gb,
+        hours=bid.remaining_hours,
+    )
+    return len(free.gpu_ids) >= bid.gpu_count
 
 
 def order_book(gpu_model: str | None = None) -> dict:
@@ -131,7 +147,7 @@ def market_analytics() -> dict:
     )
     rows = []
     for gpu_class in classes:
-        fills = list(Fill.objects.filter(bid__gpu_class=gpu_class))
+        fills = list(Fill.objects.filter(bid__gpu_class=gpu_class).exclude(status=FillStatus.REFUSED))
         gpu_hours = sum((f.hours * f.gpu_count for f in fills), ZERO)
         volume = sum((f.amount for f in fills), ZERO)
         best_ask = Offer.objects.filter(gpu_class=gpu_class, status__in=LIVE).order_by("price_per_hour").first()

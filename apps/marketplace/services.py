@@ -10,7 +10,7 @@ from django.utils import timezone
 from aitbc_site.errors import Conflict, NotFound
 from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
-from apps.gpu.facade import miner_for_principal
+from apps.gpu.facade import MinerView, gpus_free, miner_for_principal
 from apps.marketplace.engine import bid_hold_key, bid_hold_release_unused, book_match, fills_complete, gpu_class_of
 from apps.marketplace.models import LIVE, Bid, FillStatus, Offer, OrderStatus
 from apps.trading.facade import escrows_orphaned_release
@@ -32,9 +32,11 @@ def offer_create(
     price_per_hour: Decimal,
     hours: Decimal,
 ) -> Offer:
+    """Offers hours of gpu_count GPUs the miner has (409 gpus_missing otherwise); it is matched at once."""
     registered = miner_for_principal(miner.id)
     if registered is None:
         raise Conflict("register this miner first (POST /gpu/v1/miners/register)", code="miner_not_registered")
+    _gpus_checked(registered, gpu_model=gpu_model, gpu_memory_gb=gpu_memory_gb, gpu_count=gpu_count)
     offer = Offer.objects.create(
         miner_id=registered.id,
         provider_id=miner.id,
@@ -51,6 +53,23 @@ def offer_create(
     book_match(offer.gpu_class)
     offer.refresh_from_db()
     return offer
+
+
+def _gpus_checked(miner: MinerView, *, gpu_model: str, gpu_memory_gb: int, gpu_count: int) -> None:
+    """Only real GPUs are sold: the miner's registry must hold gpu_count online GPUs of that model and memory."""
+    supply = gpus_free(miner_id=miner.id, gpu_model=gpu_model, min_memory_gb=gpu_memory_gb)
+    if len(supply.gpu_ids) >= gpu_count:
+        return
+    has = f"{len(supply.uuids)} ({', '.join(supply.uuids)})" if supply.uuids else "none"
+    detail = (
+        f"{gpu_count} x {gpu_model} with at least {gpu_memory_gb} GB needs {gpu_count} online {gpu_model} GPUs "
+        f"of that memory registered to this miner; it has {has}, {gpu_count - len(supply.uuids)} missing"
+    )
+    if supply.not_counted:
+        detail += f" (not counted: {'; '.join(supply.not_counted)})"
+    else:
+        detail += " (a miner's GPUs are those it reports at POST /gpu/v1/miners/register)"
+    raise Conflict(detail, code="gpus_missing")
 
 
 def bid_create(

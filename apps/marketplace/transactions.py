@@ -13,7 +13,7 @@ from aitbc_site.times import iso
 from apps.accounts.auth import any_principal
 from apps.accounts.idempotency import idempotent
 from apps.marketplace.engine import book_match, gpu_class_of
-from apps.marketplace.models import Bid, Fill, Offer
+from apps.marketplace.models import Bid, Fill, FillStatus, Offer
 from apps.marketplace.selectors import bid_view, offer_view, offers_filter, order_book
 from apps.marketplace.services import bid_cancel, bid_create, offer_create, offer_withdraw
 
@@ -38,7 +38,11 @@ def market_events(principal, *, limit: int, offset: int) -> tuple[int, list[dict
     events += [("bid_placed", b.created_at, {"bid_id": b.id, "status": b.status}) for b in Bid.objects.filter(bids)]
     fills = Q() if principal.is_admin else Q(bid__client_id=principal.id) | Q(offer__provider_id=principal.id)
     events += [
-        ("filled", f.created_at, {"fill_id": f.id, "offer_id": f.offer_id, "bid_id": f.bid_id, "hours": str(f.hours)})
+        (
+            "fill_refused" if f.status == FillStatus.REFUSED else "filled",
+            f.created_at,
+            {"fill_id": f.id, "offer_id": f.offer_id, "bid_id": f.bid_id, "hours": str(f.hours)},
+        )
         for f in Fill.objects.filter(fills)
     ]
     events.sort(key=lambda e: e[1], reverse=True)

@@ -27,6 +27,7 @@ __all__ = [
     "market_agreement_close",
     "job_escrows_held",
     "escrows_held",
+    "escrow_return",
     # the DAO treasury and voting snapshots (governance)
     "FEE_SWEEP_KIND",
     "FUNDING_KIND",
@@ -66,6 +67,14 @@ def escrows_orphaned_release(prefix: str, recorded, older_than) -> int:
         log.warning("releasing escrow %s%s, which nothing records", prefix, ident)
         hold_release(key=f"{prefix}{ident}")
     return len(orphans)
+
+
+def escrow_return(*, from_key: str, to_key: str) -> None:
+    """Puts what the escrow `from_key` holds back into `to_key`, the escrow it was moved out of (or frees it to its
+    owner when `to_key` is no longer held). Again: nothing more moves."""
+    from apps.trading.services.ledger import hold_return
+
+    hold_return(from_key=from_key, to_key=to_key)
 
 
 def job_escrows_held(older_than) -> list[str]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from aitbc_site.errors import Conflict
 from aitbc_site.money import money_str
 from apps.gpu.facade import gpu_booking_open
 from apps.gpu.models import Gpu, GpuBooking, Miner
@@ -20,6 +21,7 @@ from apps.trading.facade import account_balances
 from apps.trading.models import Hold
 from apps.trading.services.ledger import hold_place
 from tests import factories
+from tests.concurrency import at_once
 
 FILL_KEY = f"fill:{uuid.uuid4()}"  # order-book fills are keyed by their id
 RTX_FILL_KEY = f"fill:{uuid.uuid4()}"
@@ -233,24 +235,75 @@ def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_b
     assert balances(miner.principal_id)["balance"] == "87.75000000"
 
 
-def test_given_a_model_the_miner_has_none_of_when_a_fill_opens_a_booking_then_no_gpus_are_named(miner):
+def fill_booking(miner, client, key, **terms):
+    """What the marketplace does for a fill: a hold for it, then the booking paid from it."""
+    terms = {"gpu_model": "H100", "gpu_count": 1, "hours": Decimal("1"), "price_per_hour": Decimal("5"), **terms}
+    hold_place(owner_id=client.id, key=key, amount=terms["hours"] * terms["price_per_hour"] * terms["gpu_count"])
+    return gpu_booking_open(
+        key=key, miner_id=miner.id, provider_principal_id=miner.principal_id, client_id=client.id, escrow_key=key,
+        **terms,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("terms", "why"),
+    [
+        ({"gpu_model": "RTX 4090"}, "has 0 of the 1 RTX 4090 GPUs"),
+        ({"gpu_count": 2}, "has 1 of the 2 H100 GPUs"),
+        ({"min_memory_gb": 96}, "has 85.5 GB"),
+    ],
+)
+def test_given_gpus_the_miner_lacks_when_a_fill_opens_a_booking_then_409_and_nothing_is_recorded(miner, terms, why):
     client, _ = factories.funded_client("100")
-    hold_place(owner_id=client.id, key=RTX_FILL_KEY, amount=Decimal("10"), what="this fill")
-    booking_id = gpu_booking_open(
-        key=RTX_FILL_KEY,
-        miner_id=miner.id,
-        provider_principal_id=miner.principal_id,
-        client_id=client.id,
-        gpu_model="RTX 4090",
-        gpu_count=2,
-        hours=Decimal("1"),
-        price_per_hour=Decimal("5"),
-        escrow_key=RTX_FILL_KEY,
-    )
-    assert GpuBooking.objects.get(id=booking_id).gpu_ids == []
-    GpuBooking.objects.filter(id=booking_id).update(ends_at=timezone.now())
-    assert settle_bookings() == 1
-    assert balances(client.id) == {"balance": "90.00000000", "held": "0.00000000", "available": "90.00000000"}
+    with pytest.raises(Conflict) as refused:
+        fill_booking(miner, client, RTX_FILL_KEY, **terms)
+    assert refused.value.code == "gpus_unavailable" and why in refused.value.detail
+    assert GpuBooking.objects.count() == 0
+    assert Hold.objects.get(key=RTX_FILL_KEY).status == "HELD"  # the caller's to undo (the marketplace does)
+
+
+def test_given_a_one_gpu_miner_when_two_fills_book_the_same_hours_then_the_second_is_refused(miner, h100, now):
+    first, _ = factories.funded_client("100")
+    second, _ = factories.funded_client("100")
+    booked_id = fill_booking(miner, first, FILL_KEY, hours=Decimal("2"))
+    with pytest.raises(Conflict) as refused:
+        fill_booking(miner, second, RTX_FILL_KEY, hours=Decimal("1"))
+    assert refused.value.code == "gpus_unavailable"
+    assert f"{h100.uuid} is booked over that time" in refused.value.detail
+    assert list(GpuBooking.objects.values_list("id", "gpu_ids")) == [(booked_id, [str(h100.id)])]
+    GpuBooking.objects.filter(id=booked_id).update(status="RELEASED")  # once it ends the GPU is free again
+    assert GpuBooking.objects.get(id=fill_booking(miner, second, f"fill:{uuid.uuid4()}")).gpu_ids == [str(h100.id)]
+
+
+def test_given_a_miner_gone_offline_when_a_fill_opens_a_booking_then_409(miner, h100):
+    client, _ = factories.funded_client("100")
+    miner_deregister(miner=Miner.objects.get(id=miner.id))
+    with pytest.raises(Conflict) as refused:
+        fill_booking(miner, client, RTX_FILL_KEY)
+    assert refused.value.code == "gpus_unavailable" and "the miner is offline" in refused.value.detail
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_given_a_one_gpu_miner_when_two_clients_book_it_at_once_then_one_gets_it_and_the_other_nothing_held(
+    service_client,
+):
+    gpu = service_client("gpu")
+    h100 = Gpu.objects.get(miner_id=factories.miner(unit_price="0.01").id)
+    clients = [factories.funded_client("100") for _ in range(2)]
+    keys = iter(key for _, key in clients)
+    answers = at_once(lambda: post(gpu, f"/v1/gpus/{h100.id}/book", next(keys), {"hours": "1"}))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert [a.json()["code"] for a in answers if a.status_code == 409] == ["gpu_booked"]
+    assert sorted(balances(client.id)["held"] for client, _ in clients) == ["0.00000000", "36.00000000"]
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_given_a_one_gpu_miner_when_two_fills_book_at_once_then_the_gpu_is_sold_once():
+    miner = factories.miner(unit_price="0.01")
+    buyers = iter([(factories.funded_client("100")[0], f"fill:{uuid.uuid4()}") for _ in range(2)])
+    outcomes = at_once(lambda: fill_booking(miner, *next(buyers)), allowed=(Conflict,))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "UUID"]
+    assert GpuBooking.objects.get().gpu_ids == [str(Gpu.objects.get(miner_id=miner.id).id)]
 
 
 def test_given_no_booking_when_a_client_reviews_a_gpu_then_403(gpu, h100):

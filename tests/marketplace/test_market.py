@@ -33,11 +33,13 @@ class Trader:
         return self.http.delete(path, headers={"X-Api-Key": self.key})
 
 
-def seller(http, region="eu"):
-    who, key = factories.principal("miner")
-    from apps.gpu.services import miner_register
+RTX_4090 = {"name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-4090", "memory_mb": 24564}
 
-    miner_register(principal=who, region=region, concurrency=1, capabilities={}, unit_price=Decimal("0.001"))
+
+def seller(http, region="eu", gpus=(factories.H100,)):
+    """A miner with registered GPUs (one H100 80GB unless told), as an offer needs."""
+    who, key = factories.principal("miner")
+    factories.miner(who=who, region=region, concurrency=1, unit_price="0.001", gpus=gpus)
     return Trader(http, who, key)
 
 
@@ -179,7 +181,7 @@ def test_a_bid_the_client_cannot_cover_is_402_and_stores_nothing(http):
 
 
 def test_offers_filter_language_narrows_and_refuses_unknown_fields_and_models(http, client):
-    offer(seller(http), "1.00", memory=24, region="eu", model="RTX 4090")
+    offer(seller(http, gpus=(RTX_4090,)), "1.00", memory=24, region="eu", model="RTX 4090")
     offer(seller(http, "us"), "3.00", memory=80, region="us")
     found = client.get("/v1/offers", filter="gpu_memory_gb>=24 region=eu price_per_hour<2").json()
     assert [o["gpu_model"] for o in found["items"]] == ["RTX 4090"]

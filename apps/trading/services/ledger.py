@@ -115,6 +115,24 @@ def hold_transfer(*, from_key: str, to_key: str, amount: Decimal) -> Hold:
         return Hold.objects.create(key=to_key, account_id=source.account_id, amount=amount)
 
 
+def hold_return(*, from_key: str, to_key: str) -> str | None:
+    """Undoes hold_transfer: what `from_key` holds goes back into `to_key`, the hold of the same account it was
+    moved out of (a fill whose booking was refused gives its part back to its bid); when `to_key` is no longer
+    held it is simply freed. Returns `from_key`'s final status (None: no such hold); again, nothing more moves."""
+    with transaction.atomic(using=DB):
+        locked = Hold.objects.select_for_update().filter(key__in=[from_key, to_key]).order_by("id")
+        holds = {hold.key: hold for hold in locked}
+        source, target = holds.get(from_key), holds.get(to_key)
+        if source is None or source.status != HoldStatus.HELD:
+            return source and source.status
+        if target is not None and target.status == HoldStatus.HELD and target.account_id == source.account_id:
+            target.amount += source.amount
+            target.save(update_fields=["amount", "updated_at"])
+        source.status = HoldStatus.RELEASED
+        source.save(update_fields=["status", "updated_at"])
+        return source.status
+
+
 def hold_release(*, key: str) -> str | None:
     """Frees a hold that was not captured; returns its final status (None when there is no such hold)."""
     with transaction.atomic(using=DB):
