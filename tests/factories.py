@@ -93,3 +93,18 @@ def database_lost_at(real, number: int):
         return real(*args, **kwargs)
 
     return call
+
+
+def held_for(job_id, seconds: float = 3600) -> None:
+    """The platform saw the job's current run start `seconds` ago (its claim moved back in time), so a
+    result reported now is billed up to that many GPU-seconds: the lease's wall-clock time x its one GPU."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.ai.models import Job, JobAttempt
+
+    started = timezone.now() - timedelta(seconds=seconds)
+    Job.objects.filter(id=job_id).update(started_at=started)
+    latest = JobAttempt.objects.filter(job_id=job_id).order_by("-number").values_list("id", flat=True).first()
+    JobAttempt.objects.filter(id=latest).update(started_at=started)

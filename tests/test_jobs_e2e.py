@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import time
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from celery import Celery
 from kombu.exceptions import OperationalError
 
+from aitbc_site.money import quantize
 from apps.governance.facade import CACHE_SECONDS, parameter_set
 from apps.trading.models import Entry
 from apps.trading.selectors import account_balances, earnings_of
@@ -82,6 +84,12 @@ def submitted_and_paid(stack, people, miner, job_type: str, payload: dict) -> di
     receipt = verified["receipt"]
     price, fee = Decimal(receipt["price"]), Decimal(receipt["fee"])
     assert price > 0
+    # an honest miner's own GPU-seconds fit inside the lease the platform saw, so they are billed as reported
+    billed = Decimal(receipt["billed_units"])
+    assert receipt["reported_units"] == receipt["billed_units"] == view["billed_units"] == view["reported_units"]
+    held = datetime.fromisoformat(receipt["completed_at"]) - datetime.fromisoformat(receipt["started_at"])
+    assert 0 < billed <= Decimal(str(held.total_seconds()))
+    assert price == min(quantize(billed * Decimal(receipt["unit_price"])), Decimal(5))
     assert account_balances(client["principal_id"])["balance"] == Decimal(50) - price
     assert account_balances(client["principal_id"])["held"] == 0
     assert account_balances(miner["principal_id"])["balance"] == price - fee
@@ -105,6 +113,7 @@ def test_a_celery_gpu_worker_runs_a_job_woken_through_its_queue_and_is_paid(stac
     finally:
         miner["process"].stop()
     assert view["result"] == {"slept_seconds": 1}
+    assert Decimal(1) <= Decimal(view["billed_units"]) < Decimal(5)  # billed by the second it slept
     assert "gpu.execute_next" in miner["process"].output()
 
 
@@ -133,6 +142,10 @@ def test_a_gpu_worker_killed_mid_job_loses_no_job_and_the_client_pays_once(stack
     assert finished["state"] == "COMPLETED"
     assert finished["assigned_miner_id"] == dear["miner_id"]
     assert finished["attempts"] == 2
+    # billed the second run alone (its claim to its result), which slept its 6 s, at the dear worker's price
+    second_run = datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(finished["started_at"])
+    assert Decimal(6) <= Decimal(finished["billed_units"]) <= Decimal(str(second_run.total_seconds()))
+    assert Decimal(finished["price"]) == quantize(Decimal(finished["billed_units"]) * Decimal("0.02"))
     assert Entry.objects.filter(kind="job_payment", reference=job_id).count() == 1
     assert earnings_of(cheap["principal_id"])["total_earned"] == 0
     assert earnings_of(dear["principal_id"])["total_earned"] == Decimal(finished["price"]) - Decimal(finished["fee"])
@@ -204,6 +217,6 @@ def test_a_miner_with_its_own_broker_user_cannot_stop_the_control_plane_and_flow
         assert wait_for(gpu_worker_in_flower, 30, "Flower to show the GPU worker")
     finally:
         miner["process"].stop()
-    assert view["result"]["text"] == "still here"
+    assert view["result"] == {"echo": {"text": "still here"}}
     assert f"redis://miner-{miner['miner_id']}:**@" in miner["process"].output()  # connected as its own user
     assert stack.ctl("status", "worker").split()[1] == "RUNNING"

@@ -89,6 +89,7 @@ def test_result_completes_pays_and_repeats_the_same_answer(gpu):
     client, _ = factories.funded_client()
     job = factories.job(client)
     post(gpu, "/v1/miners/poll", key, {"max_wait_seconds": 0})
+    factories.held_for(job.id)  # the platform saw it run at least the 2.5 s reported
     body = {"result": {"echo": 1}, "metrics": {"gpu_seconds": 2.5, "duration_ms": 2500}}
     first = post(gpu, f"/v1/miners/{job.id}/result", key, body)
     assert first.status_code == 200

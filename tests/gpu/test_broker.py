@@ -1,5 +1,7 @@
 """A Celery-mode miner's own broker user: Redis itself lets it reach its own queue and refuses everything else."""
 
+import uuid
+
 import pytest
 import redis
 from celery import Celery
@@ -96,11 +98,12 @@ def db() -> int:
 
 @pytest.mark.parametrize("attempt", ATTEMPTS, ids=list(ATTEMPTS))
 def test_the_broker_refuses_a_miner_anything_beyond_its_queue(miner, other_miner, attempt):
-    control_plane().lpush("control", "a control-plane task")
+    sentinel = f"aitbc:test:{uuid.uuid4()}"  # stands for the control plane's data
+    control_plane().set(sentinel, "kept", ex=60)
     with pytest.raises(redis.exceptions.NoPermissionError):
         ATTEMPTS[attempt](miner["redis"], other_miner)
-    assert control_plane().lrange("control", 0, -1) == [b"a control-plane task"]
-    control_plane().delete("control")
+    assert control_plane().get(sentinel) == b"kept"
+    control_plane().delete(sentinel)
 
 
 REFUSED = (OperationalError, redis.exceptions.NoPermissionError)  # kombu re-raises some as its own
