@@ -1,6 +1,7 @@
 """GPU detection and telemetry through NVML (nvidia-ml-py). Without a GPU or a driver: the CPU, said so."""
 
 import logging
+import os
 import platform
 from dataclasses import dataclass, field
 
@@ -43,8 +44,18 @@ def _optional(nvml, read, default=None):
         return default
 
 
+def visible(index: int, uuid: str) -> bool:
+    """Whether CUDA_VISIBLE_DEVICES (indexes or UUIDs, as CUDA reads it) leaves this GPU to this miner, so that
+    several miners on one host each register and report their own GPUs (a GPU belongs to one miner)."""
+    chosen = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if chosen is None:
+        return True
+    return any(c == str(index) or (len(c) > 3 and uuid.startswith(c)) for c in (c.strip() for c in chosen.split(",")))
+
+
 def detect(nvml=None) -> HostGpus:
-    """Every GPU NVML sees, with name, uuid, memory and compute capability."""
+    """Every GPU NVML sees and CUDA_VISIBLE_DEVICES leaves visible, with name, uuid, memory and compute
+    capability."""
     try:
         nvml = nvml or _nvml_module()
         nvml.nvmlInit()
@@ -57,6 +68,8 @@ def detect(nvml=None) -> HostGpus:
         host = HostGpus(driver_version=driver, cuda_version=f"{cuda // 1000}.{cuda % 1000 // 10}" if cuda else "")
         for index in range(count):
             handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            if not visible(index, _text(nvml.nvmlDeviceGetUUID(handle))):
+                continue
             capability = _optional(nvml, lambda h=handle: nvml.nvmlDeviceGetCudaComputeCapability(h), None)
             memory = nvml.nvmlDeviceGetMemoryInfo(handle)
             host.gpus.append(
@@ -90,6 +103,8 @@ def readings(nvml=None) -> list[dict]:
             handle = nvml.nvmlDeviceGetHandleByIndex(index)
             uuid = _text(nvml.nvmlDeviceGetUUID(handle))
         except nvml.NVMLError:
+            continue
+        if not visible(index, uuid):
             continue
         utilization = _optional(nvml, lambda h=handle: nvml.nvmlDeviceGetUtilizationRates(h))
         memory = _optional(nvml, lambda h=handle: nvml.nvmlDeviceGetMemoryInfo(h))

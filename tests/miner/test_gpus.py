@@ -215,3 +215,21 @@ def test_given_readings_of_two_gpus_when_summarized_then_each_gpu_gets_its_own_s
 def test_given_no_readings_when_summarized_then_the_summary_is_empty():
     assert summarize([]) == {}
     assert summarize([[], []]) == {}
+
+
+@pytest.mark.parametrize("chosen", ["0", UUID, UUID[:12]])
+def test_given_cuda_visible_devices_naming_the_gpu_when_detected_and_read_then_it_is_this_miners(monkeypatch, chosen):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", chosen)
+    nvml = FakeNvml("busy")
+    assert [g["uuid"] for g in detect(nvml).gpus] == [UUID]
+    assert [r["uuid"] for r in readings(nvml.at(0))] == [UUID]
+
+
+@pytest.mark.parametrize("chosen", ["", "1", "GPU-another"])
+def test_given_cuda_visible_devices_leaving_the_gpu_to_another_miner_when_detected_then_none_is_reported(
+    monkeypatch, chosen
+):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", chosen)
+    nvml = FakeNvml("busy")
+    assert detect(nvml).gpus == []
+    assert readings(nvml.at(0)) == []
