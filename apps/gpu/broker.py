@@ -85,15 +85,16 @@ def broker_user_rules(miner_id: UUID, password_sha256: str) -> list[str]:
 
 
 def miner_broker_url(miner_id: UUID, password: str) -> str:
-    """Where the miner's worker connects: AITBC_MINER_BROKER_URL (the broker as GPU hosts reach it) or the
-    control plane's broker address, with the miner's own user instead of any credentials in it."""
+    """Where the miner's worker connects: AITBC_MINER_BROKER_URL (the broker as GPU hosts reach it, its query
+    kept, e.g. rediss's ssl_cert_reqs) or the control plane's broker address, with the miner's own user instead
+    of any credentials in it, on the control plane's database (its queues are there)."""
     parts = urlsplit(settings.AITBC_MINER_BROKER_URL or settings.CELERY_BROKER_URL)
     host = parts.hostname or "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
     netloc = f"{quote(broker_user_name(miner_id), safe='')}:{quote(password, safe='')}@{host}"
     if parts.port:
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/0", "", ""))
+    return urlunsplit((parts.scheme, netloc, f"/{_db_number()}", parts.query, ""))
 
 
 def _setuser(client, miner_id: UUID, password_sha256: str) -> None:

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from apps.accounts.models import ApiKey
 from apps.accounts.services import api_key_revoke, principal_revoke
-from apps.gpu.broker import broker_user_name
+from apps.gpu.broker import broker_user_name, miner_broker_url
 from apps.gpu.models import Miner
 from apps.gpu.tasks import sync_broker_users
 from tests import factories
@@ -160,3 +160,11 @@ def test_the_sync_makes_users_redis_lost_again_and_removes_those_whose_key_died(
 
     assert can_log_in(miner["broker_url"])
     assert not can_log_in(other_miner["broker_url"])
+
+
+def test_the_url_names_the_hosts_address_for_miners_and_the_control_planes_database(miner, settings):
+    settings.AITBC_MINER_BROKER_URL = "rediss://broker.example:6380/3?ssl_cert_reqs=required"
+    url = miner_broker_url(miner["miner_id"], "pass-word")
+    assert url == (
+        f"rediss://{broker_user_name(miner['miner_id'])}:pass-word@broker.example:6380/{db()}?ssl_cert_reqs=required"
+    )
