@@ -96,3 +96,21 @@ def edge_profiles(db):
     seed = importlib.import_module("apps.gpu.migrations.0003_edge_gpu_profiles_seed")
     for model, *values in seed.PROFILES:
         EdgeGpuProfile.objects.update_or_create(model=model, defaults=dict(zip(seed.FIELDS, values, strict=True)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_users_dropped():
+    """The broker users this run's miners got live in Redis, not in the test databases: they go with the run
+    (only this run's: their names carry its Redis database)."""
+    yield
+    import redis
+    from django.conf import settings
+
+    from apps.gpu.broker import broker_users_prefix, redis_broker
+
+    if redis_broker():
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        names = [n.decode() for n in client.execute_command("ACL", "USERS")]
+        ours = [n for n in names if n.startswith(broker_users_prefix())]
+        if ours:
+            client.execute_command("ACL", "DELUSER", *ours)

@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError
 
 from aitbc_site.money import quantize
 from apps.governance.facade import CACHE_SECONDS, parameter_set
+from apps.gpu.broker import broker_user_name
 from apps.trading.models import Entry
 from apps.trading.selectors import account_balances, earnings_of
 from tests.processes import AITBC, Process, wait_for
@@ -218,5 +219,5 @@ def test_a_miner_with_its_own_broker_user_cannot_stop_the_control_plane_and_flow
     finally:
         miner["process"].stop()
     assert view["result"] == {"echo": {"text": "still here"}}
-    assert f"redis://miner-{miner['miner_id']}:**@" in miner["process"].output()  # connected as its own user
+    assert f"redis://{broker_user_name(miner['miner_id'])}:**@" in miner["process"].output()  # as its own user
     assert stack.ctl("status", "worker").split()[1] == "RUNNING"

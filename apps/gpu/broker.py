@@ -60,7 +60,13 @@ def _control_plane() -> redis.Redis:
 
 
 def broker_user_name(miner_id: UUID) -> str:
-    return f"{USER_PREFIX}{miner_id}"
+    """`miner-<db>-<miner_id>`: named with the broker's database too, so that AITBCs sharing one Redis server on
+    different databases (test runs included) never touch each other's users."""
+    return f"{broker_users_prefix()}{miner_id}"
+
+
+def broker_users_prefix() -> str:
+    return f"{USER_PREFIX}{_db_number()}-"
 
 
 def _db_number() -> int:
