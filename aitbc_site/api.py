@@ -4,12 +4,13 @@ import logging
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from aitbc_site.errors import ApiError
+from aitbc_site.inputs import StrictParser
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
+    api.parser = StrictParser()  # bodies come in through the input door
+
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):
         return error_response(api, request, exc.status, exc.detail, exc.code, headers=getattr(exc, "headers", None))
@@ -83,6 +86,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, ApiError):  # the strict parser refused the body (ninja wraps it in a 400)
+            return api_error(request, exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             return error_response(api, request, 400, "the request body is not valid JSON", "malformed_json")
         return error_response(api, request, exc.status_code, str(exc), STATUS_CODES.get(exc.status_code, "error"))
@@ -94,6 +99,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
         return error_response(api, request, 413, "the request body is too large", "payload_too_large")
+
+    @api.exception_handler(DataError)
+    def data_refused(request, exc):
+        # the last line only: the input door and the schemas' bounded types refuse such values before any work
+        log.error("database refused a value on %s %s: %s", request.method, request.path, exc)
+        return error_response(api, request, 422, "a value is beyond what can be stored", "validation_error")
 
     @api.exception_handler(OperationalError)
     def database_unavailable(request, exc):

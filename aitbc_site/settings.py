@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "aitbc_site.metrics.PrometheusMiddleware",  # outermost: times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "aitbc_site.middleware.ForwardedPrefixMiddleware",
+    "aitbc_site.inputs.InputDoorMiddleware",  # before sessions or auth touch the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
