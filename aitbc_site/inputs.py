@@ -101,7 +101,7 @@ class StrictParser(Parser):
 
 
 IDEMPOTENCY_KEY_MAX = 64  # short enough that every ledger or job key made from it fits its column
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,%d}" % IDEMPOTENCY_KEY_MAX)
+IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}")
 
 
 def request_problem(request) -> str | None:

@@ -117,7 +117,8 @@ def trading(service_client):
 def test_a_service_answers_422_naming_the_field_and_moves_no_money(trading, kind):
     sender, key = factories.funded_client("10")
     receiver, _ = factories.principal(name="receiver")
-    body = hostile.body_with({"to_principal_id": str(receiver.id), "amount": "1", "memo": "hi"}, "memo", hostile.ALL[kind])
+    transfer = {"to_principal_id": str(receiver.id), "amount": "1", "memo": "hi"}
+    body = hostile.body_with(transfer, "memo", hostile.ALL[kind])
     answer = trading.post("/v1/transfers", body, content_type="application/json", headers={"X-Api-Key": key})
     refused = hostile.assert_refused(answer, 422)
     assert refused["code"] == "validation_error"
@@ -145,4 +146,3 @@ def test_an_idempotency_key_that_no_ledger_key_could_hold_is_refused(trading, id
     )  # fmt: skip
     assert "Idempotency-Key" in hostile.assert_refused(answer, 422)["detail"]
     assert account_balances(sender.id)["available"] == Decimal("10")
-
