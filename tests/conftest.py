@@ -1,7 +1,17 @@
+import os
+import random
+
 import pytest
 from django.test import Client
 
 from apps.accounts.services import principal_create
+
+# the fuzzer's seed: fresh each run unless one is given to replay (tests/test_fuzz.py)
+os.environ.setdefault("AITBC_FUZZ_SEED", str(random.SystemRandom().randrange(2**31)))
+
+
+def pytest_report_header(config):
+    return f"fuzz seed: AITBC_FUZZ_SEED={os.environ['AITBC_FUZZ_SEED']}"
 
 
 @pytest.fixture

@@ -12,16 +12,20 @@ SENTINEL = "\x01hostile\x01"
 
 def body_with(body: dict, field: str, raw: str) -> str:
     """`body` as JSON text with the dotted `field` (created if missing) holding the raw JSON text `raw`."""
-    body = json.loads(json.dumps(body))
-    *parents, last = field.split(".")
-    node = body
+    return json_with(body, field.split("."), raw)
+
+
+def json_with(value, path, raw: str) -> str:
+    """`value` as JSON text with the raw JSON text `raw` at `path` (keys and list indexes; created if missing)."""
+    value = json.loads(json.dumps(value))
+    if not path:
+        return raw
+    *parents, last = path
+    node = value
     for name in parents:
         node = node[int(name)] if isinstance(node, list) else node.setdefault(name, {})
-    if isinstance(node, list):
-        node[int(last)] = SENTINEL
-    else:
-        node[last] = SENTINEL
-    return json.dumps(body).replace(json.dumps(SENTINEL), raw)
+    node[int(last) if isinstance(node, list) else last] = SENTINEL
+    return json.dumps(value).replace(json.dumps(SENTINEL), raw)
 
 
 def assert_refused(response, status: int | None = None) -> dict:

@@ -1,6 +1,9 @@
-"""schemathesis fuzzes each service's own OpenAPI document, with a client key and with a miner key:
-no server error, and no response outside the schema."""
+"""schemathesis fuzzes each service's own OpenAPI document on the running stack, with a client, a miner and an
+admin key: no server error, and no response outside the schema. Besides what each schema allows (and what it
+does not: schemathesis's negative mode), tests/fuzz_hooks.py slips hostile values into bodies, queries and
+paths. The seed changes from run to run; the header of the test run prints it (AITBC_FUZZ_SEED replays it)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +15,7 @@ from tests.stack import stack_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
 ST = str(Path(sys.executable).with_name("st"))  # schemathesis, from the test extras
+EXAMPLES = int(os.environ.get("AITBC_FUZZ_EXAMPLES", "12"))  # per operation, per role
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +26,16 @@ def stack(django_db_setup, django_db_blocker):
         yield running
 
 
-@pytest.mark.parametrize("role", ["client", "miner"])
+@pytest.mark.parametrize("role", ["client", "miner", "admin"])
 @pytest.mark.parametrize("service", DOMAINS)
 def test_the_fuzzer_finds_no_server_error_and_no_answer_outside_the_schema(stack, service, role):
     key = stack.key(role, f"fuzz-{role}")
+    seed = os.environ["AITBC_FUZZ_SEED"]  # set by tests/conftest.py
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks"}
     fuzz = subprocess.run(
         [ST, "run", f"{stack.urls[service]}/v1/openapi.json", "-H", f"Authorization: Bearer {key}",
-         "--checks", "not_a_server_error,response_schema_conformance", "--max-examples", "5",
-         "--phases", "coverage,fuzzing", "--seed", "1"],
-        capture_output=True, text=True, timeout=600, check=False,
+         "--checks", "not_a_server_error,response_schema_conformance", "--max-examples", str(EXAMPLES),
+         "--phases", "coverage,fuzzing", "--seed", seed, "--workers", "2", "--no-color"],
+        capture_output=True, text=True, timeout=900, check=False, env=env, cwd=Path(__file__).parent.parent,
     )  # fmt: skip
-    assert fuzz.returncode == 0, fuzz.stdout[-4000:]
+    assert fuzz.returncode == 0, f"replay with AITBC_FUZZ_SEED={seed}\n{fuzz.stdout[-6000:]}"
