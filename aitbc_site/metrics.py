@@ -28,7 +28,17 @@ LATENCY = Histogram(
 )
 
 
+# Methods are labelled from this set; any other (a client may send any token as a method) is "other", so
+# that made-up methods cannot mint new series.
+METHODS = frozenset(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
 def request_observe(service: str, method: str, route: str, status: int, seconds: float) -> None:
+    method = method_label(method)
     REQUESTS.labels(service, method, route, str(status)).inc()
     LATENCY.labels(service, method, route).observe(seconds)
 

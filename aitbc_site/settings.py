@@ -52,6 +52,21 @@ AITBC_GATEWAY_TIMEOUTS = {
 }
 AITBC_GATEWAY_BREAKER_FAILURES = env.int("AITBC_GATEWAY_BREAKER_FAILURES", default=5)
 AITBC_GATEWAY_BREAKER_OPEN_S = env.float("AITBC_GATEWAY_BREAKER_OPEN_S", default=10.0)
+# Upstream connections per service, per gateway process: ordinary requests and long-polls (a miner's poll
+# for work) each have their own pool, so that neither can take the other's connections. A request that
+# finds its pool full waits AITBC_GATEWAY_POOL_WAIT_S, then gets 503 gateway_busy (the service is not blamed).
+AITBC_GATEWAY_POOL_CONNECTIONS = env.int("AITBC_GATEWAY_POOL_CONNECTIONS", default=100)
+AITBC_GATEWAY_LONGPOLL_CONNECTIONS = env.int("AITBC_GATEWAY_LONGPOLL_CONNECTIONS", default=500)
+AITBC_GATEWAY_POOL_WAIT_S = env.float("AITBC_GATEWAY_POOL_WAIT_S", default=1.0)
+# Key checks at the edge: live and unknown keys are remembered this long (at most KEY_CACHE_SIZE of each,
+# per process); lookups run on their own threads, never queued behind each other on one.
+AITBC_GATEWAY_KEY_CACHE_S = env.float("AITBC_GATEWAY_KEY_CACHE_S", default=5.0)
+AITBC_GATEWAY_UNKNOWN_KEY_CACHE_S = env.float("AITBC_GATEWAY_UNKNOWN_KEY_CACHE_S", default=5.0)
+AITBC_GATEWAY_KEY_CACHE_SIZE = env.int("AITBC_GATEWAY_KEY_CACHE_SIZE", default=10_000)
+AITBC_GATEWAY_KEY_CHECK_THREADS = env.int("AITBC_GATEWAY_KEY_CHECK_THREADS", default=4)
+# Addresses (or networks) of the proxies in front of the gateway (a TLS terminator) whose X-Forwarded-For
+# is believed; anyone else's is dropped, and the peer's own address is the client's.
+AITBC_GATEWAY_TRUSTED_PROXIES = env.list("AITBC_GATEWAY_TRUSTED_PROXIES", default=[])
 
 # Requests per principal, by role (a token bucket in Redis; per process without Redis).
 AITBC_RATELIMITS = {
@@ -60,6 +75,9 @@ AITBC_RATELIMITS = {
     "admin": env.str("AITBC_RATELIMIT_ADMIN", default="6000/minute"),
     "service": env.str("AITBC_RATELIMIT_SERVICE", default="60000/minute"),
 }
+# Requests without a live key, per client address (IPv6: per /64), counted by each gateway process on its
+# own: with AITBC_SERVER_WORKERS gateway processes an address may get that many times this rate. Empty: off.
+AITBC_RATELIMIT_ANONYMOUS = env.str("AITBC_RATELIMIT_ANONYMOUS", default="600/minute")
 
 # Money and jobs.
 AITBC_SIGNING_KEY = env.str("AITBC_SIGNING_KEY", default="")  # base64 Ed25519 seed; else made in AITBC_HOME
