@@ -6,6 +6,7 @@ before any server process starts, so every worker process of a service writes it
 adds them up. Without it (tests, `manage.py`) the process's own registry is served.
 """
 
+import ipaddress
 import logging
 import os
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -215,7 +216,18 @@ def metrics_registry(service: str) -> CollectorRegistry:
     return registry
 
 
+def operator_address(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in settings.AITBC_METRICS_ADDRESSES)
+
+
 def metrics(request):
-    """GET /metrics: Prometheus text exposition."""
+    """GET /metrics: Prometheus text exposition, for operators' addresses only (AITBC_METRICS_ADDRESSES);
+    anyone else gets the 404 of a path that is not there."""
+    if not operator_address(request.META.get("REMOTE_ADDR", "")):
+        return JsonResponse({"detail": "not found", "code": "not_found"}, status=404)
     body = generate_latest(metrics_registry(settings.AITBC_SERVICE))
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -68,6 +68,10 @@ AITBC_GATEWAY_KEY_CHECK_THREADS = env.int("AITBC_GATEWAY_KEY_CHECK_THREADS", def
 # is believed; anyone else's is dropped, and the peer's own address is the client's.
 AITBC_GATEWAY_TRUSTED_PROXIES = env.list("AITBC_GATEWAY_TRUSTED_PROXIES", default=[])
 
+# Who may scrape /metrics on a service's or the gateway's own port (addresses or networks); the gateway never
+# forwards /<service>/metrics, so the public reaches none of them.
+AITBC_METRICS_ADDRESSES = env.list("AITBC_METRICS_ADDRESSES", default=["127.0.0.1", "::1"])
+
 # Requests per principal, by role (a token bucket in Redis; per process without Redis).
 AITBC_RATELIMITS = {
     "client": env.str("AITBC_RATELIMIT_CLIENT", default="1200/minute"),
