@@ -395,6 +395,7 @@ SETTABLE_BY_DESIGN = {
     ("ai", "POST", "/v1/optimization/predict", "miner_id"): "a read: predict for a named miner's history and price",
     ("hermes", "POST", "/v1/agents", "miner_id"): "an operator names one of its own miners (422 otherwise)",
     ("hermes", "PATCH", "/v1/agents/{agent_id}", "miner_id"): "an operator names one of its own miners (422 otherwise)",
+    ("governance", "POST", "/v1/transactions", "status"): "the list action's filter: which proposals to list",
 }
 
 

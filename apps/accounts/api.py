@@ -3,13 +3,14 @@ from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from aitbc_site.api import Error
 from aitbc_site.times import iso
 from apps.accounts.auth import any_principal, api_key_from_request
 from apps.accounts.keys import api_key_hash
 from apps.accounts.models import ApiKey
+from apps.accounts.selectors import api_key_list
 from apps.accounts.services import api_key_revoke, api_key_rotate
 
 
@@ -42,10 +43,11 @@ def principal_router() -> Router:
         principal = request.auth
         return PrincipalOut(principal_id=principal.id, name=principal.name, role=principal.role)
 
-    @router.get("/me/keys", auth=any_principal)
-    def keys_list(request):
-        keys = ApiKey.objects.filter(principal_id=request.auth.id).order_by("created_at")
-        return {"items": [key_view(k) for k in keys], "count": keys.count()}
+    @router.get("/me/keys", auth=any_principal, response={200: dict, 422: Error})
+    def keys_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+        """Your keys, oldest first, revoked and expired ones too (never the key itself: its prefix)."""
+        count, keys = api_key_list(request.auth.id, limit=limit, offset=offset)
+        return {"items": [key_view(k) for k in keys], "count": count}
 
     @router.post("/me/keys", auth=any_principal, response={201: dict, 422: Error})
     def keys_rotate(request, body: KeyIn):

@@ -6,9 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from aitbc_site.errors import Invalid, NotFound
+from aitbc_site.inputs import LATEST, text_problem
 from apps.accounts.facade import keys_revoked
 from apps.accounts.keys import SHOWN_PREFIX_LENGTH, api_key_generate, api_key_hash
 from apps.accounts.models import ApiKey, Principal, Role
+
+NAME_MAX = Principal._meta.get_field("name").max_length
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class IssuedKey:
 def api_key_issue(*, principal: Principal, expires_at: datetime | None = None) -> IssuedKey:
     if expires_at is not None and expires_at <= timezone.now():
         raise Invalid("expires_at must be in the future")
+    if expires_at is not None and expires_at >= LATEST:
+        raise Invalid(f"expires_at must be before the year {LATEST.year}")
     raw = api_key_generate()
     key = ApiKey.objects.create(
         principal=principal, prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=api_key_hash(raw), expires_at=expires_at
@@ -54,10 +59,16 @@ def _revoked_on_commit(principal_id: UUID) -> None:
 def principal_create(*, name: str, role: str, expires_at: datetime | None = None) -> IssuedKey:
     """A new principal with its first API key; the key is returned once and never stored."""
     if role not in Role.values:
-        raise Invalid(f"role must be one of {', '.join(Role.values)}, not {role!r}")
+        raise Invalid(f"role must be one of {', '.join(Role.values)}, not {role!r:.40}")
     name = name.strip()
     if not name:
         raise Invalid("name must not be empty")
+    if len(name) > NAME_MAX:
+        raise Invalid(f"name may have at most {NAME_MAX} characters, not {len(name)}")
+    if problem := text_problem(name):
+        raise Invalid(f"name: {problem}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise Invalid("name: may not contain control characters")
     with transaction.atomic(using="default"):
         principal = Principal.objects.create(name=name, role=role)
         return api_key_issue(principal=principal, expires_at=expires_at)

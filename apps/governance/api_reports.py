@@ -8,10 +8,8 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from aitbc_site.api import Error
-from aitbc_site.errors import NotFound
 from apps.accounts.auth import any_principal
-from apps.governance.models import TransparencyReport
-from apps.governance.services.reports import report_generate, report_view
+from apps.governance.services.reports import report_generate, report_get, report_list, report_view
 from apps.governance.treasury import analytics, treasury_view
 
 router = Router(tags=["governance"])
@@ -21,7 +19,9 @@ PeriodName = Literal["day", "week", "month"]
 class ReportIn(Schema):
     model_config = ConfigDict(extra="forbid")
     period: PeriodName = "day"
-    day: date | None = Field(None, description="a day in the period (default: today, the report so far)")
+    day: date | None = Field(
+        None, ge=date(2000, 1, 1), description="a day in the period (default: today, the report so far)"
+    )
 
 
 @router.get("/governance/treasury", auth=any_principal)
@@ -45,15 +45,10 @@ def reports_generate(request, body: ReportIn):
 @router.get("/governance/reports", auth=any_principal, response={200: dict, 422: Error})
 def reports_list(request, period: PeriodName | None = None, limit: int = Query(50, ge=1, le=500),
                  offset: int = Query(0, ge=0, le=1_000_000)):  # fmt: skip
-    reports = TransparencyReport.objects.all()
-    if period:
-        reports = reports.filter(period=period)
-    return {"items": [report_view(r) for r in reports[offset : offset + limit]], "count": reports.count()}
+    count, items = report_list(period=period, limit=limit, offset=offset)
+    return {"items": items, "count": count}
 
 
 @router.get("/governance/reports/{report_id}", auth=any_principal, response={200: dict, 404: Error})
 def reports_get(request, report_id: UUID):
-    report = TransparencyReport.objects.filter(id=report_id).first()
-    if report is None:
-        raise NotFound(f"no report {report_id}")
-    return report_view(report)
+    return report_view(report_get(report_id))

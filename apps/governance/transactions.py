@@ -1,18 +1,19 @@
 """`/v1/transactions` on the governance service: the governance event log (GET), and the seed's governance
-actions (POST {"action": ...}): propose, vote, execute, cancel, delegate, undelegate, list, show, status.
-Each action is a thin call into the same services the /v1/governance/... endpoints use."""
+actions (POST {"action": ..., "params": {...}}): propose, vote, execute, cancel, delegate, undelegate, list,
+show, status. Each action's params have their own schema (the body of the matching /v1/governance call), so a
+wrong type is a 422 before anything runs; each action is a thin call into the same services."""
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
+from pydantic import ConfigDict
 
 from aitbc_site.api import Error
-from aitbc_site.errors import Invalid
 from apps.accounts.auth import any_principal
 from apps.accounts.idempotency import idempotent
-from apps.governance.models import Status
+from apps.governance.api import DelegateIn, ProposalIn, StatusName, VoteIn
 from apps.governance.selectors import event_list, profile_view, proposal_get, proposal_list, proposal_view, vote_view
 from apps.governance.services.execution import proposal_execute
 from apps.governance.services.profiles import delegate_set, delegation_end
@@ -21,49 +22,82 @@ from apps.governance.services.voting import vote_cast
 from apps.governance.treasury import governance_status
 
 
-class Action(Schema):
-    action: Literal["propose", "vote", "execute", "cancel", "delegate", "undelegate", "list", "show", "status"]
-    params: dict[str, Any] = Field(default_factory=dict)
+class ProposalRef(Schema):
+    model_config = ConfigDict(extra="forbid")
+    proposal_id: UUID
 
 
-def _proposal_id(params: dict) -> UUID:
-    try:
-        return UUID(str(params["proposal_id"]))
-    except KeyError:
-        raise Invalid("params: missing proposal_id") from None
-    except ValueError:
-        raise Invalid("params.proposal_id must be a UUID") from None
+class VoteParams(VoteIn):
+    proposal_id: UUID
 
 
-def _parsed(schema, params: dict) -> dict:
-    return schema(**params).model_dump()
+class NoParams(Schema):
+    model_config = ConfigDict(extra="forbid")
 
 
-def run_action(who, action: str, params: dict):
-    from apps.governance.api import DelegateIn, ProposalIn, VoteIn
+class ListParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+    status: StatusName | None = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
+
+class ProposeAction(Schema):
+    action: Literal["propose"]
+    params: ProposalIn
+
+
+class VoteAction(Schema):
+    action: Literal["vote"]
+    params: VoteParams
+
+
+class ProposalAction(Schema):
+    action: Literal["execute", "cancel", "show"]
+    params: ProposalRef
+
+
+class DelegateAction(Schema):
+    action: Literal["delegate"]
+    params: DelegateIn
+
+
+class PlainAction(Schema):
+    action: Literal["undelegate", "status"]
+    params: NoParams = Field(default_factory=NoParams)
+
+
+class ListAction(Schema):
+    action: Literal["list"]
+    params: ListParams = Field(default_factory=ListParams)
+
+
+Action = Annotated[
+    ProposeAction | VoteAction | ProposalAction | DelegateAction | PlainAction | ListAction,
+    Field(discriminator="action"),
+]
+
+
+def run_action(who, body):
+    action, params = body.action, body.params
     if action == "propose":
-        return Answer(201, proposal_view(proposal_create(proposer=who, **_parsed(ProposalIn, params))))
+        return Answer(201, proposal_view(proposal_create(proposer=who, **params.model_dump())))
     if action == "vote":
-        body = _parsed(VoteIn, {k: v for k, v in params.items() if k != "proposal_id"})
-        vote = vote_cast(voter=who, proposal_id=_proposal_id(params), choice=body["vote"], reason=body["reason"])
+        vote = vote_cast(voter=who, proposal_id=params.proposal_id, choice=params.vote, reason=params.reason)
         return Answer(201, vote_view(vote))
     if action == "execute":
-        return proposal_view(proposal_execute(executor=who, proposal_id=_proposal_id(params)))
+        return proposal_view(proposal_execute(executor=who, proposal_id=params.proposal_id))
     if action == "cancel":
-        return proposal_view(proposal_cancel(principal=who, proposal_id=_proposal_id(params)))
+        return proposal_view(proposal_cancel(principal=who, proposal_id=params.proposal_id))
+    if action == "show":
+        return proposal_view(proposal_get(params.proposal_id))
     if action == "delegate":
-        return profile_view(delegate_set(principal=who, **_parsed(DelegateIn, params)), who)
+        return profile_view(delegate_set(principal=who, to_principal_id=params.to_principal_id), who)
     if action == "undelegate":
         return profile_view(delegation_end(principal=who), who)
-    if action == "show":
-        return proposal_view(proposal_get(_proposal_id(params)))
     if action == "status":
         return governance_status()
-    status = params.get("status")
-    if status is not None and status not in Status.values:
-        raise Invalid(f"params.status must be one of {', '.join(Status.values)}")
-    count, items = proposal_list(status=status, limit=100)
+    count, items = proposal_list(status=params.status, limit=params.limit, offset=params.offset)
     return {"items": items, "count": count}
 
 
@@ -82,7 +116,7 @@ def transactions_router() -> Router:
     @idempotent
     def transaction_action(request, body: Action):
         """The seed's governance actions; `params` are the body of the matching /v1/governance call
-        (plus `proposal_id` for vote, execute, cancel and show)."""
-        return run_action(request.auth, body.action, body.params)
+        (plus `proposal_id` for vote, execute, cancel and show; `status`, `limit` and `offset` for list)."""
+        return run_action(request.auth, body)
 
     return router

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from aitbc_site.money import ZERO, money_str
-from apps.governance.lifecycle import OPEN, status_at
+from apps.governance.lifecycle import status_filter, with_cast
 from apps.governance.models import Category, Delegation, GovernanceProfile, Proposal, Status
 from apps.governance.rules import funding_limit, rules
 from apps.governance.selectors import delegations_summary, votes_summary
@@ -32,22 +32,20 @@ def flows(since=None, until=None) -> dict:
 
 
 def statuses_now() -> dict[str, int]:
-    """How many proposals are in each status at this moment (the open ones placed by their windows)."""
+    """How many proposals are in each status at this moment (the open ones placed by their windows), counted
+    by the database."""
     now = timezone.now()
-    counts = {s: 0 for s in Status.values}
-    counts.update(dict(Proposal.objects.exclude(status__in=OPEN).values_list("status").annotate(n=Count("id"))))
-    for proposal in Proposal.objects.filter(status__in=OPEN):
-        counts[status_at(proposal, now)] += 1
-    return counts
+    proposals = with_cast(Proposal.objects.all())
+    return {status: proposals.filter(status_filter(status, now)).count() for status in Status.values}
 
 
 def _funding(statuses) -> Decimal:
-    now = timezone.now()
-    proposals = Proposal.objects.filter(category=Category.FUNDING, status__in=[*OPEN, *statuses])
-    return sum(
-        (Decimal(p.execution_payload["amount"]) for p in proposals if status_at(p, now) in statuses),
-        ZERO,
-    )
+    """What the funding proposals in these statuses (at this moment) ask for, together."""
+    now, where = timezone.now(), Q()
+    for status in statuses:
+        where |= status_filter(status, now)
+    proposals = with_cast(Proposal.objects.filter(category=Category.FUNDING)).filter(where)
+    return sum((Decimal(a) for a in proposals.values_list("execution_payload__amount", flat=True)), ZERO)
 
 
 def treasury_view() -> dict:

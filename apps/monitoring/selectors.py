@@ -1,5 +1,6 @@
 """What the dashboard shows, read from each domain through its facade, the broker and the host."""
 
+import math
 import os
 from datetime import timedelta
 
@@ -20,6 +21,18 @@ from apps.trading import facade as trading
 
 HISTORY_MINUTES = 30
 WORKER_SEEN_WITHIN = timedelta(minutes=2)
+
+
+def finite(value):
+    """`value` with every float in it that is not finite as None: JSON has no NaN or Infinity, and one reading
+    stored before the input door existed (a GPU at Infinity degrees) must not make the dashboard unreadable."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def broker_kind() -> str:
@@ -101,8 +114,9 @@ def _ledger() -> dict:
 
 
 def dashboard_summary() -> dict:
-    """Jobs, miners, GPUs, queues, service latency, ledger, chain and orders, each read from its own domain."""
-    return {
+    """Jobs, miners, GPUs, queues, service latency, ledger, chain and orders, each read from its own domain
+    (a reading that is not a finite number shows as null)."""
+    summary = {
         "generated_at": iso(timezone.now()),
         "jobs": {"by_state": ai.jobs_by_state(), "per_minute": ai.jobs_per_minute(HISTORY_MINUTES)},
         "miners": gpu.miner_counts(),
@@ -118,6 +132,7 @@ def dashboard_summary() -> dict:
         "blocks": trading.chain_head(),
         "orders": marketplace.open_orders(),
     }
+    return finite(summary)
 
 
 def host_metrics() -> dict:
@@ -125,7 +140,7 @@ def host_metrics() -> dict:
     memory, swap = psutil.virtual_memory(), psutil.swap_memory()
     disk = psutil.disk_usage(str(settings.AITBC_HOME))
     load = os.getloadavg() if hasattr(os, "getloadavg") else (None, None, None)
-    return {
+    host = {
         "generated_at": iso(timezone.now()),
         "cpu": {
             "percent": psutil.cpu_percent(interval=0.2),
@@ -149,3 +164,4 @@ def host_metrics() -> dict:
             "percent": disk.percent,
         },
     }
+    return finite(host)

@@ -26,6 +26,8 @@ from apps.plugin.services import PluginSpec, install_check, plugin_register, plu
 
 router = Router(tags=["plugins"])
 publishers = ApiKeyAuth("miner", "admin")
+LIMIT = Query(50, ge=1, le=500)
+OFFSET = Query(0, ge=0, le=1_000_000)
 
 
 class PluginIn(Schema):
@@ -82,6 +84,7 @@ class MarketplaceList(Schema):
 
 
 class YankIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     reason: str = Field("", max_length=500)
 
 
@@ -170,8 +173,8 @@ def plugins_list(
     request,
     kind: PluginKind | None = None,
     name: str | None = Query(None, max_length=64),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
 ):
     """Every registered version, yanked ones included."""
     count, items = plugin_list(kind=kind, name=name, limit=limit, offset=offset)
@@ -203,10 +206,10 @@ def plugins_yank(request, plugin_id: UUID, body: YankIn):
 
 
 @router.get("/plugins/{plugin_id}/installs", auth=any_principal, response={200: InstallList, 404: Error})
-def plugins_installs(request, plugin_id: UUID):
+def plugins_installs(request, plugin_id: UUID, limit: int = LIMIT, offset: int = OFFSET):
     """Where this version is installed and whether each copy verified (an admin sees every miner's, a miner its own)."""
-    items = installs_for(request.auth, plugin_get(plugin_id))
-    return {"items": items, "count": len(items)}
+    count, items = installs_for(request.auth, plugin_get(plugin_id), limit=limit, offset=offset)
+    return {"items": items, "count": count}
 
 
 @router.post(
@@ -219,9 +222,7 @@ def plugins_review(request, plugin_id: UUID, body: ReviewIn):
 
 
 @router.get("/plugins/{plugin_id}/reviews", auth=any_principal, response={200: ReviewList, 404: Error})
-def plugins_reviews(
-    request, plugin_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)
-):
+def plugins_reviews(request, plugin_id: UUID, limit: int = LIMIT, offset: int = OFFSET):
     count, items = reviews_of(plugin_get(plugin_id), limit=limit, offset=offset)
     return {"items": items, "count": count}
 
@@ -231,15 +232,17 @@ def marketplace_plugins(
     request,
     kind: PluginKind | None = None,
     q: str | None = Query(None, max_length=100, description="text in the name or description"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
 ):
-    """The plugin marketplace: the newest version of each plugin not yanked, most verified installs first."""
+    """The plugin marketplace: the newest version of each plugin not yanked, most verified installs first (then
+    by name)."""
     count, items = marketplace_list(kind=kind, q=q, limit=limit, offset=offset)
     return {"items": items, "count": count}
 
 
 @router.get("/analytics/plugins", auth=any_principal, response=Analytics)
-def analytics_plugins(request):
-    """Per version: installs by verdict, jobs run (from the job history), ratings; and totals."""
-    return plugin_analytics()
+def analytics_plugins(request, limit: int = LIMIT, offset: int = OFFSET):
+    """Per version (a page, by name): installs by verdict, jobs run (from the job history), ratings; and totals
+    over every version (`count` is how many versions there are)."""
+    return plugin_analytics(limit=limit, offset=offset)

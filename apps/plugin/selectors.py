@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q
 
 from aitbc_site.errors import NotFound
 from aitbc_site.times import iso
@@ -70,22 +70,26 @@ def plugin_list(*, kind=None, name=None, limit=50, offset=0) -> tuple[int, list[
 
 def marketplace_list(*, kind=None, q=None, limit=50, offset=0) -> tuple[int, list[dict]]:
     """The newest version of each plugin that is not yanked, with its installs, rating and jobs run,
-    most verified installs first."""
+    most verified installs first (then by name); the database pages it."""
     plugins = Plugin.objects.filter(yanked_at__isnull=True)
     if kind:
         plugins = plugins.filter(kind=kind)
     if q:
         plugins = plugins.filter(Q(name__icontains=q) | Q(description__icontains=q))
-    newest: dict[str, Plugin] = {}
-    for plugin in plugins.order_by("name", "-created_at"):
-        newest.setdefault(plugin.name, plugin)
-    views = plugin_views(list(newest.values()))
+    newer = plugins.filter(name=OuterRef("name"), created_at__gt=OuterRef("created_at"))
+    newest = plugins.exclude(Exists(newer)).annotate(
+        verified=Count("installs", filter=Q(installs__status=InstallStatus.VERIFIED))
+    )
+    page = list(newest.order_by("-verified", "name")[offset : offset + limit])
+    views = plugin_views(page)
+    versions: dict[str, list[str]] = {}
+    for name, version in Plugin.objects.filter(name__in=[p.name for p in page]).values_list("name", "version"):
+        versions.setdefault(name, []).append(version)
     jobs = ai.job_type_counts([v["name"] for v in views if v["kind"] == PluginKind.RUNNER])
     for view in views:
-        view["versions"] = sorted(Plugin.objects.filter(name=view["name"]).values_list("version", flat=True))
+        view["versions"] = sorted(versions[view["name"]])
         view["jobs_completed"] = jobs.get(view["name"], {}).get("completed", 0)
-    views.sort(key=lambda v: (-v["installs"]["verified"], -v["jobs_completed"], v["name"]))
-    return len(views), views[offset : offset + limit]
+    return newest.count(), views
 
 
 def install_view(install: PluginInstall) -> dict:
@@ -103,12 +107,12 @@ def install_view(install: PluginInstall) -> dict:
     }
 
 
-def installs_for(principal: PrincipalView, plugin: Plugin) -> list[dict]:
+def installs_for(principal: PrincipalView, plugin: Plugin, *, limit=50, offset=0) -> tuple[int, list[dict]]:
     """A plugin's installs: every miner's for an admin, the caller's own miners' otherwise."""
     installs = PluginInstall.objects.filter(Q(plugin=plugin) | Q(name=plugin.name, version=plugin.version))
     if not principal.is_admin:
         installs = installs.filter(principal_id=principal.id)
-    return [install_view(i) for i in installs.order_by("created_at")]
+    return installs.count(), [install_view(i) for i in installs.order_by("created_at", "id")[offset : offset + limit]]
 
 
 def review_view(review: PluginReview) -> dict:
@@ -127,12 +131,26 @@ def reviews_of(plugin: Plugin, *, limit=50, offset=0) -> tuple[int, list[dict]]:
     return reviews.count(), [review_view(r) for r in reviews[offset : offset + limit]]
 
 
-def plugin_analytics() -> dict:
-    """Per registered version: installs by verdict, jobs run (from the ai service's job history: all of the
-    job type, and those a miner reported running this very version), and ratings."""
-    plugins = list(Plugin.objects.order_by("name", "created_at"))
-    views = plugin_views(plugins)
-    jobs = ai.job_type_counts(sorted({p.name for p in plugins if p.kind == PluginKind.RUNNER}))
+def _totals(jobs: dict) -> dict:
+    installs = PluginInstall.objects.filter(plugin__isnull=False)
+    refused = (InstallStatus.MISMATCH, InstallStatus.YANKED)
+    return {
+        "plugins": Plugin.objects.order_by().values("name").distinct().count(),
+        "versions": Plugin.objects.count(),
+        "verified_installs": installs.filter(status=InstallStatus.VERIFIED).count(),
+        "refused_installs": installs.filter(status__in=refused).count(),
+        "jobs_completed": sum(j["completed"] for j in jobs.values()),
+        "reviews": PluginReview.objects.count(),
+    }
+
+
+def plugin_analytics(*, limit=50, offset=0) -> dict:
+    """Per registered version (a page of them): installs by verdict, jobs run (from the ai service's job history:
+    all of the job type, and those a miner reported running this very version), and ratings; totals over all."""
+    plugins = Plugin.objects.order_by("name", "created_at", "id")
+    views = plugin_views(list(plugins[offset : offset + limit]))
+    runners = Plugin.objects.filter(kind=PluginKind.RUNNER).order_by("name").values_list("name", flat=True)
+    jobs = ai.job_type_counts(list(runners.distinct()))
     items = []
     for view in views:
         of_type = jobs.get(view["name"], {"completed": 0, "failed": 0, "by_version": {}})
@@ -146,15 +164,4 @@ def plugin_analytics() -> dict:
                 },
             }
         )
-    return {
-        "items": items,
-        "count": len(items),
-        "totals": {
-            "plugins": len({v["name"] for v in views}),
-            "versions": len(views),
-            "verified_installs": sum(v["installs"]["verified"] for v in views),
-            "refused_installs": sum(v["installs"]["mismatch"] + v["installs"]["yanked"] for v in views),
-            "jobs_completed": sum(j["completed"] for j in jobs.values()),
-            "reviews": sum(v["rating"]["count"] for v in views),
-        },
-    }
+    return {"items": items, "count": plugins.count(), "totals": _totals(jobs)}

@@ -128,11 +128,11 @@ def test_the_ledger_refuses_to_pay_more_than_the_treasury_holds():
     [
         ("parameter", {"parameter": "gas_price", "value": 1}, "unknown parameter 'gas_price'"),
         ("parameter", {"parameter": "platform_fee_bps", "value": 5001}, "between 0 and 5000, not 5001"),
-        ("parameter", {"parameter": "platform_fee_bps", "value": "500"}, "must be a whole number"),
+        ("parameter", {"parameter": "platform_fee_bps", "value": "500"}, "execution_payload.value: .* valid integer"),
         ("parameter", {"parameter": "job_ttl_min_s", "value": 86401}, "between 1 and 86400"),
         ("parameter", {"parameter": "job_ttl_max_s", "value": 59}, "between 60 and 604800"),
         ("funding", {"to_principal_id": "00000000-0000-0000-0000-000000000001", "amount": "5"}, "no active principal"),
-        ("funding", {"to_principal_id": "not-a-uuid", "amount": "5"}, "must be a principal id"),
+        ("funding", {"to_principal_id": "not-a-uuid", "amount": "5"}, "execution_payload.to_principal_id: .* UUID"),
         ("text", {"parameter": "platform_fee_bps", "value": 1}, "a text proposal executes nothing"),
     ],
 )

@@ -115,4 +115,4 @@ def test_the_transactions_log_lists_what_happened_newest_first(gov, service_clie
     assert (made.status_code, made.json()["status"]) == (201, "PENDING")
     bad = client.post("/v1/transactions", {"action": "vote", "params": {"vote": "for"}},
                       content_type="application/json", headers={"Authorization": f"Bearer {key}"})  # fmt: skip
-    assert (bad.status_code, bad.json()["detail"]) == (422, "params: missing proposal_id")
+    assert (bad.status_code, bad.json()["detail"]) == (422, "vote.params.proposal_id: Field required")

@@ -301,3 +301,27 @@ def test_a_miner_that_reported_a_plugin_before_it_was_registered_gets_its_jobs_o
     assert [p["status"] for p in after["plugins"]] == ["verified"]
     post(plugin, f"/v1/plugins/{plugin_id}/yank", owner, {"reason": "bug"})
     assert gpu.get("/v1/miners/me", headers=auth(key)).json()["capabilities"]["runners"] == ["echo"]
+
+
+def test_the_marketplace_analytics_and_installs_are_paged_by_the_database_and_count_everything(plugin):
+    from apps.plugin.services import install_check
+
+    _, key = publisher()
+    for name in ("tool-a", "tool-b", "tool-c"):
+        register(plugin, key, name=name, kind="tool", entry_point=f"{name.replace('-', '_')}.cli:main")
+    runner_id = register(plugin, key).json()["plugin_id"]
+    report = {**{k: WORDCOUNT[k] for k in ("name", "version", "entry_point")}, "sha256": SHA}
+    for _ in range(2):
+        owner, _ = factories.principal("miner")
+        install_check(miner_id=factories.miner(who=owner).id, principal_id=owner.id, report=report)
+    _, admin = factories.principal("admin")
+
+    pages = [plugin.get(f"/v1/marketplace/plugins?limit=2&offset={o}", headers=auth(key)).json() for o in (0, 2)]
+    assert [p["count"] for p in pages] == [4, 4]
+    assert [[v["name"] for v in p["items"]] for p in pages] == [["wordcount", "tool-a"], ["tool-b", "tool-c"]]
+    analytics = plugin.get("/v1/analytics/plugins?limit=1&offset=3", headers=auth(key)).json()
+    assert ([i["name"] for i in analytics["items"]], analytics["count"]) == (["wordcount"], 4)
+    assert (analytics["totals"]["versions"], analytics["totals"]["verified_installs"]) == (4, 2)
+    installs = plugin.get(f"/v1/plugins/{runner_id}/installs?limit=1", headers=auth(admin)).json()
+    assert (len(installs["items"]), installs["count"]) == (1, 2)
+    assert plugin.get("/v1/marketplace/plugins?limit=501", headers=auth(key)).status_code == 422

@@ -1,13 +1,16 @@
 """Making, canceling and closing proposals. Every change of status happens under the proposal's row lock."""
 
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from aitbc_site.errors import Conflict, Forbidden, Invalid, NotFound
+from aitbc_site.inputs import INT64_MAX, Amount
 from aitbc_site.money import money, money_str
 from apps.accounts.facade import PrincipalView, principal_get
 from apps.governance.events import event_record
@@ -23,31 +26,53 @@ from apps.trading import facade as ledger
 DB = "governance"
 
 
+class ParameterChange(BaseModel):
+    """A parameter proposal's payload: which parameter, and its new whole value (ranges: parameters.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    parameter: str = Field(max_length=64)
+    value: Annotated[StrictInt, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
+
+
+class FundingGrant(BaseModel):
+    """A funding proposal's payload: who is paid, and how much (a decimal string, never a float)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to_principal_id: UUID
+    amount: Amount
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _not_a_float(cls, value):
+        if isinstance(value, float | bool):
+            raise ValueError('must be a decimal string, e.g. "25.5"')
+        return value
+
+
+def _payload_parsed(model: type[BaseModel], payload) -> BaseModel:
+    """`payload` as `model`, or 422 naming the first field that is wrong (execution_payload.<field>)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(["execution_payload", *(str(part) for part in error["loc"])])
+        raise Invalid(f"{where}: {error['msg']}") from None
+
+
 def _parameter_payload(payload: dict) -> dict:
-    if set(payload) != {"parameter", "value"}:
-        raise Invalid('execution_payload: a parameter proposal is {"parameter", "value"}')
-    name = payload["parameter"]
-    if not isinstance(name, str):
-        raise Invalid("execution_payload.parameter must be a parameter name")
-    parameter_check(name, payload["value"], parameters_all())
-    return {"parameter": name, "value": payload["value"]}
+    change = _payload_parsed(ParameterChange, payload)
+    parameter_check(change.parameter, change.value, parameters_all())
+    return {"parameter": change.parameter, "value": change.value}
 
 
 def _funding_payload(payload: dict) -> dict:
-    if set(payload) != {"to_principal_id", "amount"}:
-        raise Invalid('execution_payload: a funding proposal is {"to_principal_id", "amount"}')
-    try:
-        to_principal_id = UUID(str(payload["to_principal_id"]))
-    except ValueError:
-        raise Invalid("execution_payload.to_principal_id must be a principal id (UUID)") from None
-    if principal_get(to_principal_id) is None:
-        raise Invalid(f"execution_payload.to_principal_id: no active principal {to_principal_id}")
-    if isinstance(payload["amount"], float | bool):
-        raise Invalid('execution_payload.amount must be a decimal string, e.g. "25.5"')
-    amount = money(payload["amount"], field="execution_payload.amount")
+    grant = _payload_parsed(FundingGrant, payload)
+    if principal_get(grant.to_principal_id) is None:
+        raise Invalid(f"execution_payload.to_principal_id: no active principal {grant.to_principal_id}")
+    amount = money(grant.amount, field="execution_payload.amount")
     if refusal := funding_refusal(amount, ledger.system_balances()["treasury"]):
         raise Invalid(f"execution_payload.amount: {refusal}", code="treasury_share_exceeded")
-    return {"to_principal_id": str(to_principal_id), "amount": money_str(amount)}
+    return {"to_principal_id": str(grant.to_principal_id), "amount": money_str(amount)}
 
 
 def payload_validate(category: str, payload: dict | None) -> dict:

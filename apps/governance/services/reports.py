@@ -1,11 +1,12 @@
 """Transparency reports: what governance did in a day, week or month, from stored proposals, votes and ledger flows."""
 
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aitbc_site.errors import Invalid
+from aitbc_site.errors import Invalid, NotFound
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.governance.lifecycle import outcome
@@ -14,6 +15,7 @@ from apps.governance.selectors import delegations_summary, votes_summary
 from apps.governance.treasury import flows
 
 DB = "governance"
+ITEMS_MAX = 500  # proposals listed by name in one report (the counts cover them all; the rest: /v1/governance/...)
 
 
 def _midnight(day: date) -> datetime:
@@ -43,6 +45,8 @@ def report_data(start: datetime, end: datetime, now: datetime) -> dict:
     )
     executed = Proposal.objects.filter(executed_at__gte=start, executed_at__lt=end)
     return {
+        "votes_closed_count": ended.count(),
+        "executed_count": executed.count(),
         "proposals_created": created.count(),
         "proposals_created_by_category": {c: created.filter(category=c).count() for c in Category.values},
         "votes_closed": [
@@ -56,11 +60,11 @@ def report_data(start: datetime, end: datetime, now: datetime) -> dict:
                 "quorum": money_str(p.quorum),
                 "voters": p.voters,
             }
-            for p in ended.order_by("voting_ends_at")
+            for p in ended.order_by("voting_ends_at")[:ITEMS_MAX]
         ],
         "executed": [
             {"proposal_id": str(p.id), "title": p.title, "category": p.category, "result": p.execution_result}
-            for p in executed.order_by("executed_at")
+            for p in executed.order_by("executed_at")[:ITEMS_MAX]
         ],
         **votes_summary(start, end),
         **delegations_summary(start, end),
@@ -96,6 +100,20 @@ def reports_generate_due() -> list[str]:
     yesterday = timezone.now().date() - timedelta(days=1)
     reports = [report_generate(period=period, day=yesterday) for period in Period.values]
     return [f"{r.period}:{r.period_start.date()}:{'final' if r.final else 'running'}" for r in reports]
+
+
+def report_get(report_id: UUID) -> TransparencyReport:
+    report = TransparencyReport.objects.filter(id=report_id).first()
+    if report is None:
+        raise NotFound(f"no report {report_id}")
+    return report
+
+
+def report_list(*, period: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    reports = TransparencyReport.objects.all()
+    if period:
+        reports = reports.filter(period=period)
+    return reports.count(), [report_view(r) for r in reports[offset : offset + limit]]
 
 
 def report_view(report: TransparencyReport) -> dict:
