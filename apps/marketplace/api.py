@@ -1,6 +1,7 @@
 """The GPU-hour market: offers (miners), bids (clients), the order book and its analytics."""
 
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from django.db.models import Q
@@ -9,6 +10,7 @@ from pydantic import ConfigDict
 
 from aitbc_site.api import Error
 from aitbc_site.errors import NotFound
+from aitbc_site.inputs import Amount
 from apps.accounts.auth import any_principal, clients, miners
 from apps.accounts.idempotency import idempotency_key, idempotent
 from apps.marketplace.models import Bid, Offer
@@ -16,8 +18,10 @@ from apps.marketplace.selectors import bid_view, market_analytics, offer_view, o
 from apps.marketplace.services import bid_cancel, bid_create, offer_create, offer_withdraw
 
 router = Router(tags=["market"])
-PRICE = {"gt": 0, "max_digits": 20, "decimal_places": 8}
-HOURS = {"gt": 0, "le": 100000, "max_digits": 14, "decimal_places": 2}
+# hours of a bundle of GPUs: up to 100,000 (11 years), in hundredths
+Hours = Annotated[Decimal, Field(gt=0, le=100000, max_digits=8, decimal_places=2, allow_inf_nan=False)]
+Limit = Query(50, ge=1, le=500)
+Offset = Query(0, ge=0, le=1_000_000)
 
 
 class OfferIn(Schema):
@@ -27,8 +31,8 @@ class OfferIn(Schema):
     gpu_count: int = Field(1, ge=1, le=1024)
     cuda_version: str = Field("", max_length=16)
     region: str = Field("", max_length=64)
-    price_per_hour: Decimal = Field(**PRICE, description="AIT per GPU per hour")
-    hours: Decimal = Field(**HOURS)
+    price_per_hour: Amount = Field(description="AIT per GPU per hour")
+    hours: Hours
 
 
 class BidIn(Schema):
@@ -37,8 +41,10 @@ class BidIn(Schema):
     min_gpu_memory_gb: int = Field(0, ge=0, le=4096)
     gpu_count: int = Field(1, ge=1, le=1024)
     region: str = Field("", max_length=64, description="empty: any region")
-    max_price_per_hour: Decimal = Field(**PRICE, description="AIT per GPU per hour")
-    hours: Decimal = Field(**HOURS)
+    max_price_per_hour: Amount = Field(
+        description="AIT per GPU per hour; with hours and gpu_count, what is held must stay under 10^10 AIT"
+    )
+    hours: Hours
 
 
 @router.post("/offers", auth=miners, response={201: dict, 409: Error, 422: Error})
@@ -51,10 +57,10 @@ def offers_create(request, body: OfferIn):
 @router.get("/offers", auth=any_principal, response={200: dict, 422: Error})
 def offers_list(
     request,
-    filter: str = Query("", description="e.g. `gpu_memory_gb>=24 region=eu price_per_hour<2`"),
+    filter: str = Query("", max_length=500, description="e.g. `gpu_memory_gb>=24 region=eu price_per_hour<2`"),
     mine: bool = False,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Limit,
+    offset: int = Offset,
 ):
     """Offers, cheapest first; `filter` narrows them and refuses unknown fields and models."""
     offers = Offer.objects.filter(offers_filter(filter)).order_by("price_per_hour", "created_at")
@@ -93,7 +99,7 @@ def _bid_for(principal, bid_id) -> Bid:
 
 
 @router.get("/bids", auth=clients)
-def bids_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+def bids_list(request, limit: int = Limit, offset: int = Offset):
     bids = Bid.objects.filter(Q() if request.auth.is_admin else Q(client_id=request.auth.id)).order_by("-created_at")
     return {"items": [bid_view(b) for b in bids[offset : offset + limit]], "count": bids.count()}
 
@@ -110,13 +116,15 @@ def bids_cancel(request, bid_id: UUID):
     return bid_view(bid_cancel(client=request.auth, bid_id=bid_id))
 
 
-@router.get("/orderbook", auth=any_principal)
-def orderbook(request, gpu_model: str | None = None):
-    """What is left to buy and sell: asks cheapest first, bids highest first."""
-    return order_book(gpu_model)
+@router.get("/orderbook", auth=any_principal, response={200: dict, 422: Error})
+def orderbook(request, gpu_model: str | None = Query(None, max_length=100), limit: int = Limit, offset: int = Offset):
+    """What is left to buy and sell: asks cheapest first, bids highest first; `limit` and `offset` page each side
+    (`ask_count` and `bid_count` say how many there are)."""
+    return order_book(gpu_model, limit=limit, offset=offset)
 
 
-@router.get("/marketplace/analytics", auth=any_principal)
-def analytics(request):
-    """Volume, VWAP, spread, depth and fill rate per GPU class, from stored fills and orders."""
-    return market_analytics()
+@router.get("/marketplace/analytics", auth=any_principal, response={200: dict, 422: Error})
+def analytics(request, limit: int = Limit, offset: int = Offset):
+    """Volume, VWAP, spread, depth and fill rate per GPU class (paged: `count` classes in all), from stored fills
+    and orders; `volume` and `fills` cover every class."""
+    return market_analytics(limit=limit, offset=offset)

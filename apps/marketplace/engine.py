@@ -5,6 +5,9 @@ offer match when the offer meets the bid's constraints (memory, count, region) a
 within the bid's. The fill price is the resting (older) order's price; fills are partial when the
 hours differ. One engine run per class at a time (a lock), so no order is ever filled twice.
 
+A new order is matched against the best MATCH_DEPTH resting orders that meet it (one ordered, indexed
+query), never against the whole book; the periodic run matches each live bid the same way.
+
 Only real, free GPUs are sold: an offer matches only while its miner has the bid's gpu_count of the
 offer's GPUs online and unbooked (gpu service), less those the run's earlier fills took.
 
@@ -18,6 +21,7 @@ and the offer, its escrow back into the bid's, and no money moves to the miner.
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from aitbc_site.errors import Conflict
@@ -30,6 +34,7 @@ from apps.trading.services.ledger import hold_release, hold_transfer
 
 log = logging.getLogger(__name__)
 DB = "marketplace"
+MATCH_DEPTH = 50  # resting orders an incoming order is matched against, best first (those without free GPUs pass)
 ENDED = (OrderStatus.FILLED, OrderStatus.CANCELED)
 
 
@@ -56,6 +61,39 @@ def offer_fits(bid: Bid, offer: Offer) -> bool:
         and (not bid.region or offer.region == bid.region)
         and offer.price_per_hour <= bid.max_price_per_hour
         and offer.provider_id != bid.client_id
+    )
+
+
+def offers_for(bid: Bid):
+    """The live offers that meet the bid's constraints and price, best first (price, then time): an indexed query
+    (gpu_class, status, price_per_hour, created_at) whose callers take a bounded slice."""
+    offers = Offer.objects.filter(
+        gpu_class=bid.gpu_class,
+        status__in=LIVE,
+        price_per_hour__lte=bid.max_price_per_hour,
+        remaining_hours__gt=0,
+        gpu_memory_gb__gte=bid.min_gpu_memory_gb,
+        gpu_count__gte=bid.gpu_count,
+    ).exclude(provider_id=bid.client_id)
+    if bid.region:
+        offers = offers.filter(region=bid.region)
+    return offers.order_by("price_per_hour", "created_at", "id")
+
+
+def bids_for(offer: Offer):
+    """The live bids the offer meets, best first (highest price, then time): indexed as offers_for is."""
+    return (
+        Bid.objects.filter(
+            gpu_class=offer.gpu_class,
+            status__in=LIVE,
+            max_price_per_hour__gte=offer.price_per_hour,
+            remaining_hours__gt=0,
+            min_gpu_memory_gb__lte=offer.gpu_memory_gb,
+            gpu_count__lte=offer.gpu_count,
+        )
+        .filter(Q(region="") | Q(region=offer.region))
+        .exclude(client_id=offer.provider_id)
+        .order_by("-max_price_per_hour", "created_at", "id")
     )
 
 
@@ -87,37 +125,73 @@ class FreeGpus:
         return True
 
 
-def class_match(gpu_class: str) -> list[Fill]:
-    """Matches everything that can match in one GPU class's book; returns the new fills."""
-    fills = []
+def _fill(bid: Bid, offer: Offer) -> Fill:
+    """A fill of what the bid and the offer still have, at the resting (older) order's price."""
+    hours = min(bid.remaining_hours, offer.remaining_hours)
+    price = offer.price_per_hour if offer.created_at <= bid.created_at else bid.max_price_per_hour
+    fill = Fill.objects.create(
+        offer=offer,
+        bid=bid,
+        price_per_hour=price,
+        hours=hours,
+        gpu_count=bid.gpu_count,
+        amount=quantize_down(price * hours * bid.gpu_count),  # the bid's hold is rounded up
+    )
+    for order in (bid, offer):
+        order.remaining_hours -= hours
+        order.status = _status(order)
+        order.save(update_fields=["remaining_hours", "status", "updated_at"])
+    return fill
+
+
+def bid_match(bid_id) -> list[Fill]:
+    """Matches one bid against the best MATCH_DEPTH offers that meet it (never the whole book); returns the fills.
+    Under its class's lock, so no order is ever filled twice; bids are locked before offers, as everywhere."""
     with transaction.atomic(using=DB):
+        gpu_class = Bid.objects.filter(id=bid_id).values_list("gpu_class", flat=True).first()
+        if gpu_class is None:
+            return []
         _class_lock(gpu_class)
-        live = {"gpu_class": gpu_class, "status__in": LIVE}
-        bids = list(Bid.objects.select_for_update().filter(**live).order_by("-max_price_per_hour", "created_at"))
-        offers = list(Offer.objects.select_for_update().filter(**live).order_by("price_per_hour", "created_at"))
-        gpus = FreeGpus(max((bid.remaining_hours for bid in bids), default=ZERO))
+        bid = Bid.objects.select_for_update().get(id=bid_id)
+        if bid.status not in LIVE or bid.remaining_hours == 0:
+            return []
+        gpus, fills = FreeGpus(bid.remaining_hours), []
+        for offer in offers_for(bid).select_for_update()[:MATCH_DEPTH]:
+            if bid.remaining_hours == 0:
+                break
+            if gpus.take(offer, bid.gpu_count):
+                fills.append(_fill(bid, offer))
+    return fills
+
+
+def offer_match(offer_id) -> list[Fill]:
+    """Matches one offer against the best MATCH_DEPTH bids it meets; returns the fills."""
+    with transaction.atomic(using=DB):
+        offer = Offer.objects.filter(id=offer_id).first()
+        if offer is None:
+            return []
+        _class_lock(offer.gpu_class)
+        bids = list(bids_for(offer).select_for_update()[:MATCH_DEPTH])
+        offer = Offer.objects.select_for_update().get(id=offer_id)
+        if offer.status not in LIVE:
+            return []
+        gpus, fills = FreeGpus(max((bid.remaining_hours for bid in bids), default=ZERO)), []
         for bid in bids:
-            for offer in offers:
-                if bid.remaining_hours == 0:
-                    break
-                if offer.remaining_hours == 0 or not offer_fits(bid, offer) or not gpus.take(offer, bid.gpu_count):
-                    continue
-                hours = min(bid.remaining_hours, offer.remaining_hours)
-                price = offer.price_per_hour if offer.created_at <= bid.created_at else bid.max_price_per_hour
-                fills.append(
-                    Fill.objects.create(
-                        offer=offer,
-                        bid=bid,
-                        price_per_hour=price,
-                        hours=hours,
-                        gpu_count=bid.gpu_count,
-                        amount=quantize_down(price * hours * bid.gpu_count),  # the bid's hold is rounded up
-                    )
-                )
-                for order in (bid, offer):
-                    order.remaining_hours -= hours
-                    order.status = _status(order)
-                    order.save(update_fields=["remaining_hours", "status", "updated_at"])
+            if offer.remaining_hours == 0:
+                break
+            if offer_fits(bid, offer) and gpus.take(offer, bid.gpu_count):
+                fills.append(_fill(bid, offer))
+    return fills
+
+
+def class_match(gpu_class: str, *, bids: int | None = None) -> list[Fill]:
+    """Matches the live bids of a class (the best `bids` of them, or all: the periodic run) in price-time
+    priority, each against the best offers that meet it; returns the new fills."""
+    live = Bid.objects.filter(gpu_class=gpu_class, status__in=LIVE, remaining_hours__gt=0)
+    ids = live.order_by("-max_price_per_hour", "created_at", "id").values_list("id", flat=True)
+    fills = []
+    for bid_id in list(ids[:bids] if bids is not None else ids):
+        fills += bid_match(bid_id)
     return fills
 
 
@@ -180,7 +254,7 @@ def _fill_book(fill: Fill) -> None:
 def _fill_refuse(fill: Fill, why: str) -> None:
     """Its hours go back to the bid and the offer (on the book again unless canceled meanwhile) and it is REFUSED;
     its escrow goes back into the bid's once this is stored (fill_complete). Inside the marketplace transaction
-    that locks the fill; the bid and the offer are locked in that order, as class_match locks them."""
+    that locks the fill; the bid and the offer are locked in that order, as bid_match and offer_match lock them."""
     log.warning("fill %s refused: %s", fill.id, why)
     for order in (
         Bid.objects.select_for_update().get(id=fill.bid_id),
@@ -211,11 +285,23 @@ def fills_complete(fills) -> None:
             log.exception("fill %s could not be completed yet", fill.id)
 
 
-def book_match(gpu_class: str) -> list[Fill]:
-    """One engine run for a class, then the escrow and bookings of its fills (and of any left pending)."""
-    fills = class_match(gpu_class)
-    pending = Fill.objects.filter(status=FillStatus.PENDING, bid__gpu_class=gpu_class)
-    fills_complete(list(pending))
+def book_match(order: Bid | Offer) -> list[Fill]:
+    """Matches a new (or retried) bid or offer against the best resting orders, then makes the escrow and
+    bookings of its fills, those of earlier tries included (bounded; the periodic run finishes the rest)."""
+    if isinstance(order, Bid):
+        fills, pending = bid_match(order.id), Fill.objects.filter(bid_id=order.id)
+    else:
+        fills, pending = offer_match(order.id), Fill.objects.filter(offer_id=order.id)
+    fills_complete(list(pending.filter(status=FillStatus.PENDING).order_by("created_at")[:MATCH_DEPTH]))
+    return fills
+
+
+def class_book_match(gpu_class: str, *, bids: int | None = None) -> list[Fill]:
+    """One engine run for a class (its best `bids` bids, or all), then the escrow and bookings of the fills
+    left pending in it."""
+    fills = class_match(gpu_class, bids=bids)
+    pending = Fill.objects.filter(status=FillStatus.PENDING, bid__gpu_class=gpu_class).order_by("created_at")
+    fills_complete(list(pending if bids is None else pending[: bids * MATCH_DEPTH]))
     return fills
 
 
@@ -233,4 +319,4 @@ def books_match_all() -> int:
     fill_escrows_refused_return()
     classes = set(Bid.objects.filter(status__in=LIVE).values_list("gpu_class", flat=True))
     classes |= set(Fill.objects.filter(status=FillStatus.PENDING).values_list("bid__gpu_class", flat=True))
-    return sum(len(book_match(gpu_class)) for gpu_class in sorted(classes))
+    return sum(len(class_book_match(gpu_class)) for gpu_class in sorted(classes))

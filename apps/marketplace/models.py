@@ -38,6 +38,7 @@ class Offer(models.Model):
 
     class Meta:
         ordering = ["price_per_hour", "created_at"]
+        indexes = [models.Index(fields=["gpu_class", "status", "price_per_hour", "created_at"], name="offer_book")]
 
     def __str__(self):
         return f"ask {self.gpu_model} x{self.gpu_count} {self.price_per_hour}/h ({self.status})"
@@ -63,6 +64,7 @@ class Bid(models.Model):
 
     class Meta:
         ordering = ["-max_price_per_hour", "created_at"]
+        indexes = [models.Index(fields=["gpu_class", "status", "-max_price_per_hour", "created_at"], name="bid_book")]
 
     def __str__(self):
         return f"bid {self.gpu_model} x{self.gpu_count} <= {self.max_price_per_hour}/h ({self.status})"

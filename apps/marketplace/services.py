@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aitbc_site.errors import Conflict, NotFound
+from aitbc_site.errors import Conflict, Invalid, NotFound
+from aitbc_site.inputs import AMOUNT_MAX_DIGITS
 from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import MinerView, gpus_free, miner_for_principal
@@ -18,6 +19,7 @@ from apps.trading.services.ledger import hold_place
 
 DB = "marketplace"
 ORPHAN_AFTER = timedelta(minutes=5)
+AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 8)  # one amount of the ledger (aitbc_site.inputs.Amount)
 BID_TERMS = ("client_id", "gpu_model", "min_gpu_memory_gb", "gpu_count", "region", "max_price_per_hour", "hours")
 
 
@@ -50,7 +52,7 @@ def offer_create(
         hours=hours,
         remaining_hours=hours,
     )
-    book_match(offer.gpu_class)
+    book_match(offer)
     offer.refresh_from_db()
     return offer
 
@@ -100,12 +102,24 @@ def bid_create(
         hours=hours,
         remaining_hours=hours,
     )
-    amount = quantize_up(max_price_per_hour * hours * gpu_count)
+    amount = _bid_hold_amount(max_price_per_hour, hours, gpu_count)
     hold_place(owner_id=client.id, key=bid_hold_key(bid.id), amount=amount, what="this bid")
     bid = _bid_record(bid)
-    book_match(bid.gpu_class)
+    book_match(bid)
     bid.refresh_from_db()
     return bid
+
+
+def _bid_hold_amount(max_price_per_hour: Decimal, hours: Decimal, gpu_count: int) -> Decimal:
+    """What a bid holds: its most expensive outcome, refused (422, before anything is held) beyond what one
+    amount of the ledger may be."""
+    amount = max_price_per_hour * hours * gpu_count
+    if amount >= AMOUNT_LIMIT:
+        raise Invalid(
+            f"max_price_per_hour x hours x gpu_count: {amount:.2E} AIT is more than one bid may hold "
+            f"(under {AMOUNT_LIMIT:.0E} AIT)"
+        )
+    return quantize_up(amount)
 
 
 def bid_id_for(client_id, idempotency_key: str) -> uuid.UUID:

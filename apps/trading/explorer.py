@@ -1,14 +1,20 @@
 """Reading the block log, and verifying it as stored, row by row, with the public key alone."""
 
 import re
+import threading
+
+from django.utils import timezone
 
 from aitbc_client.chain import GENESIS_PREV_HASH, block_problem, item_hash
 from aitbc_site.errors import Invalid, NotFound
+from aitbc_site.inputs import INT64_MAX
+from aitbc_site.times import iso
 from apps.trading import signing
 from apps.trading.models import Block, BlockItem, Entry, Receipt
 from apps.trading.services.blocks import entry_body
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+HEIGHT = re.compile(r"[0-9]+\Z")  # ASCII digits only: "²".isdigit() is True, and int() takes other scripts' digits
 VERIFY_BATCH = 200
 
 
@@ -35,21 +41,24 @@ def block_list(*, limit: int, offset: int):
 
 
 def block_get(ident: str) -> Block:
-    """A block by height (digits) or by hash (64 hex); 422 when it is neither, 404 when there is none."""
-    if ident.isdigit():
-        block = Block.objects.filter(height=int(ident)).first()
+    """A block by height (ASCII digits) or by hash (64 hex); 422 when it is neither, 404 when there is none (a
+    height beyond any column included)."""
+    if HEIGHT.match(ident):
+        digits = ident.lstrip("0") or "0"
+        height = int(digits) if len(digits) <= 19 else None  # more digits than any bigint: no such block
+        block = Block.objects.filter(height=height).first() if height is not None and height <= INT64_MAX else None
     elif HEX64.match(ident.lower()):
         block = Block.objects.filter(hash=ident.lower()).first()
     else:
-        raise Invalid(f"block: {ident!r} is neither a height nor a 64-character hex hash")
+        raise Invalid(f"block: {ident[:80]!r} is neither a height nor a 64-character hex hash")
     if block is None:
-        raise NotFound(f"no block {ident}")
+        raise NotFound(f"no block {ident[:80]}")
     return block
 
 
 def transaction_get(tx_hash: str) -> dict:
     if not HEX64.match(tx_hash.lower()):
-        raise Invalid(f"tx_hash: {tx_hash!r} is not a 64-character hex hash")
+        raise Invalid(f"tx_hash: {tx_hash[:80]!r} is not a 64-character hex hash")
     item = BlockItem.objects.filter(hash=tx_hash.lower()).select_related("block").first()
     if item is None:
         raise NotFound(f"no sealed transaction or receipt {tx_hash}")
@@ -105,13 +114,40 @@ def chain_verify_stored() -> dict:
             if problem:
                 return {"valid": False, "height": block.height, "hash": block.hash, "problem": problem}
             prev_hash, height, checked = block.hash, height + 1, checked + 1
-    unsealed = Receipt.objects.filter(block_height__isnull=True).count()
-    unsealed_tx = Entry.objects.filter(block_height__isnull=True).count()
+    return {"valid": True, "height": height - 1 if checked else None, "checked_blocks": checked, **_seal_counts()}
+
+
+def _seal_counts() -> dict:
     return {
-        "valid": True,
-        "height": height - 1 if checked else None,
-        "checked_blocks": checked,
         "sealed_receipts": Receipt.objects.filter(block_height__isnull=False).count(),
-        "unsealed_receipts": unsealed,
-        "unsealed_transactions": unsealed_tx,
+        "unsealed_receipts": Receipt.objects.filter(block_height__isnull=True).count(),
+        "unsealed_transactions": Entry.objects.filter(block_height__isnull=True).count(),
     }
+
+
+class VerifiedTips:
+    """The last full verification, kept for the chain tip (height and hash) it was made at: anonymous callers are
+    answered from it, so a flood of them costs one verification per new block in each process (the callers of
+    one process wait for the one running). The counts of what waits to be sealed are read fresh each time."""
+
+    def __init__(self):
+        self.lock, self.tip, self.report = threading.Lock(), None, None
+
+    def report_for_tip(self) -> dict:
+        tip = Block.objects.order_by("-height").values_list("height", "hash").first()
+        with self.lock:
+            if self.report is None or self.tip != tip:
+                self.tip, self.report = tip, {**chain_verify_stored(), "verified_at": iso(timezone.now())}
+            report = self.report
+        return {**report, **_seal_counts(), "cached": True}
+
+
+verified_tips = VerifiedTips()
+
+
+def chain_verify(*, fresh: bool) -> dict:
+    """A full verification now (`fresh`: for callers with a key, whom the gateway rate-limits), or the one made at
+    the current chain tip (anyone)."""
+    if fresh:
+        return {**chain_verify_stored(), "verified_at": iso(timezone.now()), "cached": False}
+    return verified_tips.report_for_tip()

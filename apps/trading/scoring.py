@@ -31,8 +31,16 @@ def specification_fit(requirements: dict, specification: dict) -> tuple[float, l
     if not wanted:
         return 1.0, []
     spec_key = {"min_vram_gb": "vram_gb"}
-    missed = [k for k in wanted if not checks[k](requirements[k], specification.get(spec_key.get(k, k)))]
+    missed = [k for k in wanted if not _meets(checks[k], requirements[k], specification.get(spec_key.get(k, k)))]
     return round(1 - len(missed) / len(wanted), 4), missed
+
+
+def _meets(check, want, have) -> bool:
+    """The API refuses values of the wrong type; one stored before that is a requirement not met, not a crash."""
+    try:
+        return check(want, have)
+    except TypeError:
+        return False
 
 
 def seller_reputation(seller_id: UUID) -> tuple[float, dict]:

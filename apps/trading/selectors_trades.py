@@ -101,6 +101,15 @@ def request_list_for(principal: PrincipalView, *, status=None, mine=False, limit
     return requests.count(), [request_view(r) for r in requests[offset : offset + limit]]
 
 
+def match_list_for(principal: PrincipalView, request: TradeRequest, limit: int = 50, offset: int = 0):
+    """A request's matches, best score first: all of them for its buyer (and admins), a seller's own otherwise."""
+    matches = request.matches.all()
+    if request.buyer_id != principal.id and not principal.is_admin:
+        matches = matches.filter(seller_id=principal.id)
+    matches = matches.order_by("-score", "created_at", "id")
+    return matches.count(), [match_view(m) for m in matches[offset : offset + limit]]
+
+
 def trading_analytics() -> dict:
     requests = TradeRequest.objects.count()
     agreed = TradeRequest.objects.filter(status="AGREED").count()

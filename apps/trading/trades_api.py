@@ -1,20 +1,20 @@
 """/v1/trading/...: requests, matches (offers, counters, accept), agreements, settlements, analytics."""
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
 
 from aitbc_site.api import Error
+from aitbc_site.inputs import Amount, Moment
 from apps.accounts.auth import any_principal, clients
 from apps.accounts.idempotency import idempotent
 from apps.trading.models import TradeAgreement, TradeSettlement
 from apps.trading.selectors_trades import (
     agreement_view,
     event_list_for,
+    match_list_for,
     match_view,
     party_filter,
     request_list_for,
@@ -26,44 +26,78 @@ from apps.trading.services import trades
 
 router = Router(tags=["trading"])
 SETTLEMENT_MODES = Literal["immediate", "escrow", "milestones"]
-AMOUNT = {"gt": 0, "max_digits": 20, "decimal_places": 8}
+Limit = Query(50, ge=1, le=500)
+Offset = Query(0, ge=0, le=1_000_000)
+Region = Annotated[str, Field(max_length=64)]
+# what scoring compares (gpu_count, GB, hours): a JSON number (not a string or a bool), within any real offer
+Quantity = Annotated[StrictInt, Field(ge=0, le=10**9)] | Annotated[StrictFloat, Field(ge=0, le=1e9)]
+
+
+class Requirements(BaseModel):  # not a ninja Schema: that reads any value's attributes, a list too
+    """The buyer's requirements: the keys scoring reads must have the types it compares (a number is a JSON
+    number, not a string); other keys are kept as they are."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    gpu_model: Annotated[str, Field(max_length=100)] = None
+    min_vram_gb: Quantity = None
+    gpu_count: Quantity = None
+    hours: Quantity = None
+    models: list[Annotated[str, Field(max_length=200)]] = Field(None, max_length=100)
+
+
+class Specification(BaseModel):
+    """What a seller offers, read against the requirements (a key may be null: not offered)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    gpu_model: Annotated[str, Field(max_length=100)] | None = None
+    vram_gb: Quantity | None = None
+    gpu_count: Quantity | None = None
+    hours: Quantity | None = None
+    models: list[Annotated[str, Field(max_length=200)]] | None = Field(None, max_length=100)
 
 
 class RequestIn(Schema):
     model_config = ConfigDict(extra="forbid")
     trade_type: Literal["compute", "ai_service", "data"]
     title: str = Field(min_length=1, max_length=200)
-    requirements: dict = Field(
-        default_factory=dict, description="e.g. gpu_model, min_vram_gb, gpu_count, hours, models"
+    requirements: Requirements = Field(
+        default_factory=Requirements, description="e.g. gpu_model, min_vram_gb, gpu_count, hours, models"
     )
-    budget: Decimal = Field(**AMOUNT)
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    regions: list[str] = Field(default_factory=list, max_length=20)
+    budget: Amount
+    window_start: Moment | None = None
+    window_end: Moment | None = None
+    regions: list[Region] = Field(default_factory=list, max_length=20)
 
 
 class MilestoneIn(Schema):
     title: str = Field(min_length=1, max_length=200)
-    amount: Decimal = Field(**AMOUNT)
+    amount: Amount
 
 
 class TermsIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    price: Decimal = Field(**AMOUNT)
+    price: Amount
     settlement: SETTLEMENT_MODES = "escrow"
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
     message: str = Field("", max_length=1000)
 
 
 class OfferIn(TermsIn):
-    specification: dict = Field(default_factory=dict, description="what the seller offers: gpu_model, vram_gb, ...")
-    region: str = Field("", max_length=64)
+    specification: Specification = Field(
+        default_factory=Specification, description="what the seller offers: gpu_model, vram_gb, ..."
+    )
+    region: Region = ""
 
 
 class SettleIn(Schema):
     model_config = ConfigDict(extra="forbid")
     milestone_id: UUID | None = None
-    amount: Decimal | None = Field(None, **AMOUNT)
+    amount: Amount | None = None
+
+
+def _given(values: Requirements | Specification) -> dict:
+    """The object as sent (the keys it had, none added)."""
+    return values.model_dump(exclude_unset=True)
 
 
 def _milestones(body: TermsIn) -> list[dict]:
@@ -74,7 +108,9 @@ def _milestones(body: TermsIn) -> list[dict]:
 @idempotent
 def request_create(request, body: RequestIn):
     """A buyer asks for compute or a service, with a budget, a time window and regions."""
-    created = trades.trade_request_create(buyer=request.auth, **body.model_dump())
+    created = trades.trade_request_create(
+        buyer=request.auth, **body.model_dump(exclude={"requirements"}), requirements=_given(body.requirements)
+    )
     return Status(201, request_view(created))
 
 
@@ -83,8 +119,8 @@ def request_list(
     request,
     status: Literal["OPEN", "AGREED", "CANCELED"] | None = None,
     mine: bool = False,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Limit,
+    offset: int = Offset,
 ):
     """Open requests (for sellers) and your own."""
     count, items = request_list_for(request.auth, status=status, mine=mine, limit=limit, offset=offset)
@@ -111,7 +147,7 @@ def match_create(request, request_id: UUID, body: OfferIn):
         seller=request.auth,
         request_id=request_id,
         price=body.price,
-        specification=body.specification,
+        specification=_given(body.specification),
         region=body.region,
         settlement=body.settlement,
         milestones=_milestones(body),
@@ -120,15 +156,11 @@ def match_create(request, request_id: UUID, body: OfferIn):
     return Status(201, match_view(match))
 
 
-@router.get("/requests/{request_id}/matches", auth=any_principal, response={200: dict, 404: Error})
-def match_list(request, request_id: UUID):
+@router.get("/requests/{request_id}/matches", auth=any_principal, response={200: dict, 404: Error, 422: Error})
+def match_list(request, request_id: UUID, limit: int = Limit, offset: int = Offset):
     """Best score first. The buyer sees every offer; a seller sees its own."""
-    trade_request = trades.trade_request_get_for(request.auth, request_id)
-    matches = trade_request.matches.all()
-    if trade_request.buyer_id != request.auth.id and not request.auth.is_admin:
-        matches = matches.filter(seller_id=request.auth.id)
-    items = [match_view(m) for m in matches.order_by("-score", "created_at")]
-    return {"items": items, "count": len(items)}
+    count, items = match_list_for(request.auth, trades.trade_request_get_for(request.auth, request_id), limit, offset)
+    return {"items": items, "count": count}
 
 
 @router.get("/matches/{match_id}", auth=any_principal, response={200: dict, 404: Error})
@@ -165,7 +197,7 @@ def match_reject(request, match_id: UUID):
 
 
 @router.get("/agreements", auth=any_principal)
-def agreement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+def agreement_list(request, limit: int = Limit, offset: int = Offset):
     agreements = TradeAgreement.objects.filter(party_filter(request.auth)).order_by("-created_at")
     return {"items": [agreement_view(a) for a in agreements[offset : offset + limit]], "count": agreements.count()}
 
@@ -198,7 +230,7 @@ def agreement_cancel(request, agreement_id: UUID):
 
 
 @router.get("/settlements", auth=any_principal)
-def settlement_list(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+def settlement_list(request, limit: int = Limit, offset: int = Offset):
     mine = party_filter(request.auth, buyer="agreement__buyer_id", seller="agreement__seller_id")
     settlements = TradeSettlement.objects.filter(mine).order_by("-created_at")
     return {"items": [settlement_view(s) for s in settlements[offset : offset + limit]], "count": settlements.count()}
@@ -214,7 +246,7 @@ events = Router(tags=["trading"])
 
 
 @events.get("/transactions", auth=any_principal)
-def transaction_log(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+def transaction_log(request, limit: int = Limit, offset: int = Offset):
     """This domain's event log: what happened to the trades you are party to (an admin sees all)."""
     count, items = event_list_for(request.auth, limit=limit, offset=offset)
     return {"items": items, "count": count}

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from apps.trading import signing
+from apps.trading import explorer, signing
 from apps.trading.explorer import chain_export
-from apps.trading.models import BlockItem
+from apps.trading.models import BlockItem, Receipt
 from apps.trading.services.blocks import block_seal
 from tests.processes import process_env, run_aitbc
 from tests.trading.test_blocks import completed_job
@@ -99,3 +99,48 @@ def test_an_exported_chain_verifies_offline_with_only_the_public_key(sealed, tmp
     bad = run_aitbc(["explorer", "verify", "--file", str(chain_file), "--public-key", public_key], env)
     assert bad.returncode == 1
     assert "INVALID at block 0" in bad.stdout
+
+
+def test_anonymous_verifies_are_made_once_per_chain_tip_and_keyed_ones_now(sealed, make_key, monkeypatch):
+    trading, _ = sealed
+    runs = []
+    real = explorer.chain_verify_stored
+    monkeypatch.setattr(explorer, "chain_verify_stored", lambda: runs.append(1) or real())
+    # given three anonymous verifies at one chain tip: one verification answers them all
+    reports = [trading.get("/v1/explorer/verify").json() for _ in range(3)]
+    assert len(runs) == 1
+    assert all(r["valid"] and r["cached"] for r in reports) and len({r["verified_at"] for r in reports}) == 1
+    # when a sealed receipt is changed in the database
+    receipt = Receipt.objects.get()
+    Receipt.objects.filter(id=receipt.id).update(body={**receipt.body, "price": "0.00000001"})
+    # then anonymous callers get the verification made at this tip, and a caller with a key one made now
+    assert trading.get("/v1/explorer/verify").json()["valid"] is True
+    _, key = make_key("client")
+    fresh = trading.get("/v1/explorer/verify", headers={"X-Api-Key": key}).json()
+    assert (fresh["valid"], fresh["cached"], fresh["height"]) == (False, False, 0)
+    assert f"receipt {receipt.id}" in fresh["problem"]
+    # and once a new block is sealed, anonymous callers get a verification of the new tip
+    completed_job()
+    block_seal()
+    anonymous = trading.get("/v1/explorer/verify").json()
+    assert (anonymous["valid"], anonymous["cached"], anonymous["height"]) == (False, True, 0)
+    assert len(runs) == 3
+
+
+def test_what_waits_to_be_sealed_is_counted_fresh_in_a_kept_verification(sealed):
+    trading, _ = sealed
+    assert trading.get("/v1/explorer/verify").json()["unsealed_receipts"] == 0
+    completed_job()
+    report = trading.get("/v1/explorer/verify").json()
+    assert (report["cached"], report["unsealed_receipts"], report["sealed_receipts"]) == (True, 1, 1)
+
+
+def test_the_chain_export_needs_a_key_and_pages_the_blocks(sealed, make_key):
+    trading, block = sealed
+    assert trading.get("/v1/explorer/export").status_code == 401
+    completed_job()
+    newer = block_seal()
+    _, key = make_key("client")
+    page = trading.get("/v1/explorer/export", {"limit": 1, "from_height": 1}, headers={"X-Api-Key": key}).json()
+    assert [b["height"] for b in page["blocks"]] == [newer.height]
+    assert len(page["blocks"][0]["items"]) == newer.tx_count

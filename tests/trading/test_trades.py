@@ -249,3 +249,20 @@ def test_analytics_status_and_the_event_log_come_from_stored_trades(http, buyer)
 )  # fmt: skip
 def test_a_bad_request_is_422(buyer, body):
     assert buyer.post("/requests", body).status_code == 422
+
+
+def test_a_request_s_matches_are_paged_best_score_first(http, buyer):
+    request_id = open_request(buyer)
+    for price in ("16", "8", "12"):
+        assert offer(seller(http), request_id, price).status_code == 201
+    first = buyer.get(f"/v1/trading/requests/{request_id}/matches?limit=2").json()
+    assert (first["count"], [m["price"] for m in first["items"]]) == (3, ["8.00000000", "12.00000000"])
+    rest = buyer.get(f"/v1/trading/requests/{request_id}/matches?limit=2&offset=2").json()
+    assert [m["price"] for m in rest["items"]] == ["16.00000000"]
+
+
+def test_a_window_given_in_any_timezone_is_stored_in_utc(buyer):
+    body = {"trade_type": "compute", "title": "night shift", "budget": "5",
+            "window_start": "2030-01-01T22:00:00-05:00", "window_end": "2030-01-02T06:00:00+01:00"}  # fmt: skip
+    created = buyer.post("/requests", body).json()
+    assert (created["window_start"], created["window_end"]) == ("2030-01-02T03:00:00Z", "2030-01-02T05:00:00Z")
