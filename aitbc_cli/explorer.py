@@ -85,7 +85,13 @@ def explorer_export(api, as_json, file):
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False), help="An exported chain, offline.")
 @click.option("--public-key", help="With --file: the platform's base64 Ed25519 public key (the only trust).")
 @click.option("--url", envvar="AITBC_URL", default="http://127.0.0.1:8080", show_default=True)
-@click.option("--key", envvar="AITBC_API_KEY", default="", hidden=True, help="Not needed: verification is public.")
+@click.option(
+    "--key",
+    envvar="AITBC_API_KEY",
+    default="",
+    hidden=True,
+    help="With a key the platform re-checks now; without one it answers the check of its newest block.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def explorer_verify(file, public_key, url, key, as_json):
     """Verify the chain: online (the platform re-checks every block and stored row) or offline (--file)."""
@@ -100,7 +106,8 @@ def explorer_verify(file, public_key, url, key, as_json):
         import httpx
 
         try:
-            report = httpx.get(f"{url.rstrip('/')}/trading/v1/explorer/verify", timeout=300).json()
+            headers = {"X-Api-Key": key} if key else None
+            report = httpx.get(f"{url.rstrip('/')}/trading/v1/explorer/verify", headers=headers, timeout=300).json()
         except httpx.HTTPError as exc:
             raise click.ClickException(f"cannot reach {url}: {exc}") from None
     if report["valid"]:

@@ -20,8 +20,11 @@ def expiry(text: str | None):
     match = DURATION.match(text.strip())
     if not match:
         raise click.BadParameter(f"{text!r}: write a number and s, m, h or d, e.g. 30d")
-    seconds = int(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
-    return timezone.now() + timedelta(seconds=seconds)
+    seconds = int(match[1][:12]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+    try:
+        return timezone.now() + timedelta(seconds=seconds)
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is further away than any date") from None
 
 
 def issued_output(issued, as_json: bool, what: str) -> None:
@@ -48,9 +51,13 @@ def keys_create(role, name, expires_in, as_json):
     """Create a principal and its API key. The key is printed once (last line) and only its hash is kept."""
     django_setup()
     require_databases(["default"])
+    from aitbc_site.errors import ApiError
     from apps.accounts.services import principal_create
 
-    issued = principal_create(name=name, role=role, expires_at=expiry(expires_in))
+    try:
+        issued = principal_create(name=name, role=role, expires_at=expiry(expires_in))
+    except ApiError as exc:  # the service's own refusals (a name it cannot store, an expiry beyond its years)
+        raise click.ClickException(exc.detail) from None
     issued_output(issued, as_json, f"principal {issued.principal_id} ({role} {name!r})")
 
 
@@ -62,12 +69,12 @@ def keys_rotate(principal_id, expires_in, as_json):
     """A new key for a principal; the old ones keep working until revoked (`keys revoke ID --key KEY_ID`)."""
     django_setup()
     require_databases(["default"])
-    from aitbc_site.errors import NotFound
+    from aitbc_site.errors import ApiError
     from apps.accounts.services import api_key_rotate
 
     try:
         issued = api_key_rotate(principal_id=principal_id, expires_at=expiry(expires_in))
-    except NotFound as exc:
+    except ApiError as exc:
         raise click.ClickException(exc.detail) from None
     issued_output(issued, as_json, f"new key {issued.key_id} for {principal_id}")
 

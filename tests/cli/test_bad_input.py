@@ -1,5 +1,7 @@
 """Bad configuration gets one clear line and a non-zero exit, never a traceback."""
 
+import json
+
 import pytest
 
 from tests.processes import process_env, run_aitbc
@@ -31,3 +33,16 @@ def test_a_database_server_that_does_not_answer_is_one_line(tmp_path, command):
     assert result.returncode == 1
     assert "127.0.0.1:1" in error_line(result)
     assert "does not answer" in error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [(["--name", "a\x01b"], "control characters"), (["--name", "ok", "--expires-in", "99999999999d"], "further away")],
+)
+def test_a_key_the_service_would_refuse_is_one_line_and_creates_nobody(tmp_path, options, refusal):
+    env = process_env(tmp_path, embedded=True)
+    assert run_aitbc(["db", "migrate"], env, timeout=300).returncode == 0
+    result = run_aitbc(["keys", "create", "--role", "client", *options], env)
+    assert result.returncode in (1, 2)  # a refusal, or a usage error
+    assert refusal in error_line(result)
+    assert json.loads(run_aitbc(["keys", "list", "--json"], env).stdout)["count"] == 0
