@@ -123,7 +123,12 @@ def plugin_yank(api, as_json, plugin_id, reason):
 @api_command
 def plugin_analytics(api, as_json):
     """Installs, jobs run and ratings per plugin version."""
-    data = api.get("plugin", "/v1/analytics/plugins")
+    data = api.get("plugin", "/v1/analytics/plugins", params={"limit": 500})
+    while len(data["items"]) < data["count"]:  # every version, a page at a time
+        page = api.get("plugin", "/v1/analytics/plugins", params={"limit": 500, "offset": len(data["items"])})
+        if not page["items"]:
+            break
+        data["items"] += page["items"]
     lines = [
         f"{i['name']} {i['version']}: {i['installs']['verified']} verified installs, "
         f"{i['jobs']['completed']} jobs completed ({i['jobs']['completed_on_this_version']} on this version), "
