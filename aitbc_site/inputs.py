@@ -25,6 +25,7 @@ MAX_DIGITS = 30  # of a JSON integer: beyond any column (and Python's int parser
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 AMOUNT_MAX_DIGITS = 18  # 10 before the point: under 10^10 AIT, and the ledger holds 9.2 x 10^10
+AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 8)  # what an Amount stays under; so must what amounts multiply to
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
 

@@ -1,5 +1,4 @@
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
@@ -7,7 +6,9 @@ from pydantic import ConfigDict
 
 from aitbc_site.api import Error
 from aitbc_site.errors import ApiError, Conflict
+from aitbc_site.inputs import Amount, Count
 from apps.accounts.auth import admins, clients
+from apps.accounts.idempotency import idempotency_key
 from apps.ai.models import JobState
 from apps.ai.selectors import job_get_for, job_list_for, job_view
 from apps.ai.services.lifecycle import job_cancel, job_requeue
@@ -21,8 +22,8 @@ class Constraints(Schema):
     model_config = ConfigDict(extra="forbid")
     gpu_model: str | None = Field(None, max_length=100)
     min_vram_gb: float | None = Field(None, ge=0, le=4096)
-    cuda: str | None = Field(None, pattern=r"^\d{1,3}(\.\d{1,3})?$")
-    models: list[str] = Field(default_factory=list, max_length=50)
+    cuda: str | None = Field(None, pattern=r"^[0-9]{1,3}(\.[0-9]{1,3})?$")
+    models: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
     region: str | None = Field(None, max_length=64)
 
 
@@ -31,8 +32,8 @@ class JobIn(Schema):
     type: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
     constraints: Constraints = Field(default_factory=Constraints)
-    max_price: Decimal = Field(gt=0, max_digits=20, decimal_places=8, description="AIT held in escrow; the cap")
-    ttl_seconds: int = Field(900, description="from 60 to 86400 by default (platform parameters)")
+    max_price: Amount = Field(description="AIT held in escrow; the cap")
+    ttl_seconds: Count = Field(900, description="from 60 to 86400 by default (platform parameters)")
     priority: int = Field(0, ge=0, le=9)
 
 
@@ -84,8 +85,7 @@ def job_create(request, body: JobIn):
         ttl_seconds=body.ttl_seconds,
         priority=body.priority,
     )
-    key = request.headers.get("Idempotency-Key", "")[:200]
-    job = job_submit(client=request.auth, request=job_request, idempotency_key=key)
+    job = job_submit(client=request.auth, request=job_request, idempotency_key=idempotency_key(request))
     return Status(201, job_view(job, explain=True))
 
 
@@ -93,7 +93,7 @@ def job_create(request, body: JobIn):
 def job_list(
     request,
     state: JobState | None = None,
-    type: str | None = None,
+    type: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000),
 ):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from aitbc_miner.images import gradient_image, png_encode
 from aitbc_site.errors import Conflict, Invalid, NotFound, PaymentRequired
+from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import TERMINAL_STATES, Benchmark, BenchmarkRun, Job, JobState, StudyStatus
@@ -33,6 +34,10 @@ def benchmark_payload(*, image_size: int, repeat: int, text: str | None = None) 
 
 
 def funds_check(client: PrincipalView, total: Decimal) -> None:
+    """422 when the jobs together may cost more than any amount the ledger takes (what one Amount may be), 402
+    when the client's available balance cannot cover them; before any of them is submitted."""
+    if total >= AMOUNT_LIMIT:
+        raise Invalid(f"max_price_per_job: these jobs may cost up to {total} AIT together, not under {AMOUNT_LIMIT:f}")
     available = trading.account_balances(client.id)["available"]
     if available < total:
         raise PaymentRequired(f"these jobs may cost up to {total} AIT; {available} AIT is available")

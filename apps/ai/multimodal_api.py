@@ -1,14 +1,14 @@
 """/v1/multimodal/...: multimodal jobs, benchmarks that steer their routing, the miners that run them, health."""
 
-from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, model_validator
 
+from aitbc_site.inputs import Amount
 from apps.accounts.auth import any_principal, clients
-from apps.accounts.idempotency import idempotent
+from apps.accounts.idempotency import idempotency_key, idempotent
 from apps.ai.api import Constraints, Error, JobOut
 from apps.ai.benchmarks import benchmark_get_for, benchmark_payload, benchmark_start, benchmark_view
 from apps.ai.models import Benchmark
@@ -36,7 +36,7 @@ class InputItem(Schema):
 class ProcessIn(Schema):
     model_config = ConfigDict(extra="forbid")
     inputs: list[InputItem] = Field(min_length=1, max_length=16)
-    max_price: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    max_price: Amount
     constraints: Constraints = Field(default_factory=Constraints)
     ttl_seconds: int = Field(900, ge=60, le=86400)
 
@@ -47,7 +47,7 @@ class BenchmarkIn(Schema):
     image_size: int = Field(256, ge=16, le=1024, description="the generated PNG is image_size x image_size")
     repeat: int = Field(3, ge=1, le=50)
     text: str | None = Field(None, max_length=10_000)
-    max_price_per_job: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    max_price_per_job: Amount
 
 
 class BenchmarkRunOut(Schema):
@@ -113,7 +113,7 @@ def multimodal_process(request, body: ProcessIn):
         max_price=body.max_price,
         constraints=body.constraints.model_dump(exclude_none=True),
         ttl_seconds=body.ttl_seconds,
-        key=request.headers.get("Idempotency-Key", "")[:200],
+        key=idempotency_key(request),
     )
     return Status(201, job_view(job, explain=True))
 
@@ -148,10 +148,10 @@ def multimodal_benchmark_get(request, benchmark_id: UUID):
 
 
 @router.get("/agents", auth=any_principal, response=AgentList)
-def multimodal_agents(request):
+def multimodal_agents(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     """Online miners that run multimodal jobs, in the order dispatch prefers them, with benchmark and record."""
     items = capable_miners(TYPE)
-    return {"items": items, "count": len(items)}
+    return {"items": items[offset : offset + limit], "count": len(items)}
 
 
 def _health(deep: bool):

@@ -1,13 +1,13 @@
 """/v1/optimization/...: parameter sweeps fanned out as jobs, predictions from the job history, the miners
 and their record, health."""
 
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from aitbc_site.inputs import Amount
 from apps.accounts.auth import any_principal, clients
 from apps.accounts.idempotency import idempotent
 from apps.ai.api import Constraints, Error
@@ -25,7 +25,7 @@ class TuneIn(Schema):
     parameters: dict[str, list[Any]] = Field(description="name -> values; one job per combination (at most 32)")
     metric: str = Field("duration_ms", max_length=64, description="duration_ms, gpu_seconds, price or a result key")
     goal: Literal["min", "max"] = "min"
-    max_price_per_job: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    max_price_per_job: Amount
     constraints: Constraints = Field(default_factory=Constraints)
 
 
@@ -144,10 +144,15 @@ def optimization_predict(request, body: PredictIn):
 
 
 @router.get("/agents", auth=any_principal, response=AgentList)
-def optimization_agents_view(request, type: str | None = Query(None, max_length=64)):
+def optimization_agents_view(
+    request,
+    type: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
     """Online miners (with the runner for `type`, if given) and their record: completed, failed, mean GPU-seconds."""
     items = optimization_agents(type)
-    return {"items": items, "count": len(items)}
+    return {"items": items[offset : offset + limit], "count": len(items)}
 
 
 @router.get("/health", response={200: HealthOut, 503: HealthOut})

@@ -1,16 +1,16 @@
 import asyncio
 import time
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse
-from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel, ConfigDict
 
 from aitbc_site.api import Error
 from aitbc_site.errors import Forbidden
+from aitbc_site.inputs import AmountOrZero, Count
 from aitbc_site.money import money_str
 from aitbc_site.queues import gpu_queue
 from aitbc_site.router import connections_release
@@ -31,12 +31,14 @@ from apps.trading import facade as trading
 
 router = Router(tags=["miners"])
 POLL_INTERVAL_S = 0.2
+MAX_MEMORY_MB = 2**24  # 16 TiB: far beyond any GPU, and within the registry's integer column
+MAX_GPU_SECONDS = 1e9  # a job's GPU-seconds (billing caps them at its lease anyway): 31 years of one GPU
 
 
 class GpuSpec(Schema):
     name: str = Field(max_length=100)
     uuid: str = Field(max_length=100)
-    memory_mb: int = Field(ge=0)
+    memory_mb: int = Field(ge=0, le=MAX_MEMORY_MB)
     compute_capability: str = Field("", max_length=16)
 
 
@@ -51,12 +53,16 @@ class PluginReport(Schema):
     error: str = Field("", max_length=500)
 
 
-class Capabilities(Schema):
+# A pydantic model, not ninja's Schema: a Schema reads the attributes of whatever it is given, so a list or a number
+# in its place became empty capabilities; this one takes an object only (and drops keys it does not name).
+class Capabilities(BaseModel):
+    """What the miner can run: its GPUs, CUDA and driver versions, models, runners and runner plugins."""
+
     gpus: list[GpuSpec] = Field(default_factory=list, max_length=64)
     cuda_version: str = Field("", max_length=16)
     driver_version: str = Field("", max_length=32)
-    models: list[str] = Field(default_factory=list, max_length=200)
-    runners: list[str] = Field(default_factory=list, max_length=200)
+    models: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=200)
+    runners: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
     plugins: list[PluginReport] = Field(default_factory=list, max_length=200)
 
 
@@ -65,7 +71,7 @@ class RegisterIn(Schema):
     region: str = Field("", max_length=64)
     concurrency: int = Field(1, ge=1, le=256)
     capabilities: Capabilities = Field(default_factory=Capabilities)
-    unit_price: Decimal = Field(ge=0, max_digits=20, decimal_places=8, description="AIT per GPU-second")
+    unit_price: AmountOrZero = Field(description="AIT per GPU-second")
     name: str = Field("", max_length=100)
     mode: Literal["poll", "celery"] = "poll"
 
@@ -92,17 +98,23 @@ class RegisterOut(Schema):
 
 
 class GpuReading(Schema):
+    """One GPU's telemetry, within what a GPU can physically report."""
+
     uuid: str = Field(max_length=100)
-    utilization_gpu: float | None = Field(None, ge=0, le=100)
-    memory_used_mb: float | None = Field(None, ge=0)
-    temperature_c: float | None = None
-    power_w: float | None = Field(None, ge=0)
+    utilization_gpu: float | None = Field(None, ge=0, le=100, description="percent")
+    memory_used_mb: float | None = Field(None, ge=0, le=MAX_MEMORY_MB)
+    temperature_c: float | None = Field(None, ge=-273.15, le=1000)
+    power_w: float | None = Field(None, ge=0, le=100_000)
 
 
 class HeartbeatIn(Schema):
-    inflight: int = Field(0, ge=0)
-    gpus: list[GpuReading] = Field(default_factory=list, max_length=64)
-    job_ids: list[UUID] | None = Field(None, description="renew only these jobs' leases (default: every held job)")
+    inflight: Count = 0
+    gpus: list[GpuReading] = Field(
+        default_factory=list, max_length=64, description="at most one reading per GPU, and no more than the miner has"
+    )
+    job_ids: list[UUID] | None = Field(
+        None, max_length=1024, description="renew only these jobs' leases (default: every held job)"
+    )
 
 
 class HeartbeatOut(Schema):
@@ -125,15 +137,23 @@ class ClaimedJob(Schema):
     attempt: int
 
 
+class PluginRun(BaseModel):  # a pydantic model, as Capabilities is: an object only
+    """The runner plugin that ran a job, as its miner reports it (the job history counts runs by version)."""
+
+    name: str = Field("", max_length=64)
+    version: str = Field("", max_length=64)
+    sha256: str = Field("", max_length=64)
+
+
 class Metrics(Schema):
     model_config = ConfigDict(extra="allow")
-    gpu_seconds: float = Field(ge=0)
-    duration_ms: float = Field(0, ge=0)
+    gpu_seconds: float = Field(ge=0, le=MAX_GPU_SECONDS)
+    duration_ms: float = Field(0, ge=0, le=MAX_GPU_SECONDS * 1000)
     # named, because ninja's Schema drops undeclared keys whatever `extra` says
     device: str | None = Field(None, max_length=200)
     device_kind: str | None = Field(None, max_length=16)
     nvml: dict[str, Any] | None = None
-    plugin: dict[str, Any] | None = Field(None, description="the runner plugin that ran it: name, version, sha256")
+    plugin: PluginRun | None = Field(None, description="the runner plugin that ran it: name, version, sha256")
 
 
 class ResultIn(Schema):
@@ -257,10 +277,12 @@ def miners_get(request, miner_id: UUID):
 
 
 @router.get("/miners/{miner_id}/gpus", auth=any_principal, response={200: dict, 404: Error})
-def miners_gpus(request, miner_id: UUID):
-    miner = miner_get_for(request.auth, miner_id)
-    gpus = [gpu_view(g) for g in miner.gpus.all()]
-    return {"items": gpus, "count": len(gpus)}
+def miners_gpus(
+    request, miner_id: UUID, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)
+):
+    """The miner's GPUs in the registry (those it no longer reports are OFFLINE), by UUID."""
+    gpus = miner_get_for(request.auth, miner_id).gpus.all()
+    return {"items": [gpu_view(g) for g in gpus[offset : offset + limit]], "count": gpus.count()}
 
 
 @router.api_operation(

@@ -24,6 +24,7 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from aitbc_site.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.money import ZERO, quantize, quantize_down
 from apps.accounts.facade import PrincipalView
 from apps.governance.facade import parameter_get
@@ -65,6 +66,12 @@ def _terms_checked(*, hours: Decimal, price_per_hour: Decimal, gpu_count: int) -
         raise Invalid("price_per_hour must not be negative")
     if gpu_count < 1:
         raise Invalid("gpu_count must be at least 1")
+    amount = booking_amount(hours=hours, price_per_hour=price_per_hour, gpu_count=gpu_count)
+    if max(amount, Decimal(price_per_hour)) >= AMOUNT_LIMIT:
+        raise Invalid(
+            f"hours: {hours} h x {price_per_hour} AIT per GPU-hour x {gpu_count} GPU(s) is {amount} AIT, "
+            f"beyond what the ledger takes (under {AMOUNT_LIMIT:f})"
+        )
 
 
 def _replayed(existing: GpuBooking, **expected) -> GpuBooking:

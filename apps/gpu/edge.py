@@ -133,7 +133,8 @@ def edge_optimize(*, gpu_id: UUID, model_params_b: float, sequence_length: int) 
     choices = [precision] + (["int8"] if profile.int8_tops > 0 and precision != "int8" else [])
     for weights_precision in choices:
         weights_mb = params * BYTES_PER_PARAM[weights_precision] / MIB
-        batch = math.floor((free_mb - weights_mb) / per_sequence_mb)
+        sequences = (free_mb - weights_mb) / per_sequence_mb
+        batch = math.floor(sequences) if math.isfinite(sequences) else 0  # a reading stored before bounds: no fit
         if batch >= 1:
             break
     if batch < 1:

@@ -11,6 +11,7 @@ from aitbc_site.api import Error
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.accounts.auth import any_principal, clients
+from apps.accounts.idempotency import idempotency_key
 from apps.gpu.bookings import (
     SECONDS_PER_HOUR,
     booking_get_for,
@@ -119,7 +120,7 @@ class ProfileList(Schema):
 
 class OptimizeIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    model_params_b: float = Field(gt=0, le=10000, description="the model's size in billions of parameters")
+    model_params_b: float = Field(ge=0.001, le=10000, description="the model's size in billions of parameters")
     sequence_length: int = Field(ge=1, le=1_048_576, description="tokens per sequence")
 
 
@@ -208,8 +209,7 @@ def gpus_list(
 def gpus_book(request, gpu_id: UUID, body: BookIn):
     """Book one GPU from now for `hours` at its miner's price; the whole amount is held in escrow (402 when
     the client cannot cover it). Idempotency-Key: the same key returns the same booking."""
-    key = request.headers.get("Idempotency-Key", "")[:150]
-    booking = gpu_book(client=request.auth, gpu_id=gpu_id, hours=body.hours, idempotency_key=key)
+    booking = gpu_book(client=request.auth, gpu_id=gpu_id, hours=body.hours, idempotency_key=idempotency_key(request))
     return Status(201, booking_view(booking))
 
 
@@ -260,10 +260,10 @@ def gpus_reviews(
 
 
 @market_router.get("/marketplace/edge-gpu/profiles", auth=any_principal, response=ProfileList)
-def edge_gpu_profiles(request):
+def edge_gpu_profiles(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     """Published specifications of consumer, edge and datacenter GPUs."""
-    profiles = [profile_view(p) for p in edge_profiles()]
-    return {"items": profiles, "count": len(profiles)}
+    profiles = edge_profiles()
+    return {"items": [profile_view(p) for p in profiles[offset : offset + limit]], "count": len(profiles)}
 
 
 @market_router.post(

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aitbc_site.errors import Conflict, NotFound
+from aitbc_site.errors import Conflict, Invalid, NotFound
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
 from apps.gpu.broker import broker_user_remove
@@ -99,12 +99,24 @@ def miner_plugins_recheck(*, miner: Miner) -> Miner:
         return _plugins_checked(miner)
 
 
+def _readings_checked(readings: list[dict], gpus: dict) -> None:
+    """422, before anything is recorded, for a heartbeat with two readings of one GPU or more readings than the
+    miner has GPUs: one sample per GPU per heartbeat."""
+    uuids = [r.get("uuid") for r in readings]
+    if twice := sorted({u for u in uuids if uuids.count(u) > 1}):
+        raise Invalid(f"gpus: one reading per GPU per heartbeat; {twice[0]} has {uuids.count(twice[0])}")
+    if len(readings) > len(gpus):
+        raise Invalid(f"gpus: {len(readings)} readings, but this miner has {len(gpus)} registered GPU(s)")
+
+
 def miner_heartbeat(*, miner: Miner, inflight: int, readings: list[dict], job_ids: list[UUID] | None) -> int:
-    """Records liveness and GPU telemetry, and renews the leases of the jobs the miner holds."""
+    """Records liveness and GPU telemetry (one reading per registered GPU at most), and renews the leases of the
+    jobs the miner holds."""
+    gpus = {g.uuid: g for g in miner.gpus.all()}
+    _readings_checked(readings, gpus)
     now = timezone.now()
     with transaction.atomic(using=DB):
         Miner.objects.filter(id=miner.id).update(last_heartbeat_at=now, inflight=inflight, updated_at=now)
-        gpus = {g.uuid: g for g in miner.gpus.all()}
         for reading in readings:
             gpu = gpus.get(reading.get("uuid"))
             if gpu is None:

@@ -40,11 +40,17 @@ def agent_view(agent: Agent, record: dict) -> dict:
 
 
 def agent_list_for(principal: PrincipalView, *, skill: str | None, limit: int, offset: int) -> tuple[int, list]:
+    """One page of the principal's agents (an admin: everyone's), oldest first; only the page is read whole,
+    and only its miners' records are looked up."""
     agents = Agent.objects.all() if principal.is_admin else Agent.objects.filter(owner_id=principal.id)
-    rows = [a for a in agents.order_by("created_at") if skill is None or skill in a.skills]
-    page = rows[offset : offset + limit]
+    agents = agents.order_by("created_at", "id")
+    if skill is None:
+        count, page = agents.count(), list(agents[offset : offset + limit])
+    else:  # skills is a JSON list: matched here, as SQLite has no JSON containment lookup
+        ids = [agent_id for agent_id, skills in agents.values_list("id", "skills") if skill in skills]
+        count, page = len(ids), list(agents.filter(id__in=ids[offset : offset + limit]))
     records = agent_records(page)
-    return len(rows), [agent_view(a, records[a.miner_id]) for a in page]
+    return count, [agent_view(a, records[a.miner_id]) for a in page]
 
 
 def workflow_get_for(principal: PrincipalView, workflow_id: UUID) -> Workflow:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aitbc_site.errors import Conflict, Invalid, NotFound
-from aitbc_site.inputs import AMOUNT_MAX_DIGITS
+from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import MinerView, gpus_free, miner_for_principal
@@ -19,7 +19,6 @@ from apps.trading.services.ledger import hold_place
 
 DB = "marketplace"
 ORPHAN_AFTER = timedelta(minutes=5)
-AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 8)  # one amount of the ledger (aitbc_site.inputs.Amount)
 BID_TERMS = ("client_id", "gpu_model", "min_gpu_memory_gb", "gpu_count", "region", "max_price_per_hour", "hours")
 
 

@@ -185,3 +185,17 @@ def test_the_ecosystem_lists_each_skill_with_its_agents_and_prices(hermes, three
             "regions": ["eu"],
         }
     ]
+
+
+def test_the_agents_list_is_paged_oldest_first_and_counts_every_match(hermes):
+    """Given five agents, two of them for matmul only: a page holds at most `limit` of them from `offset`, a skill
+    filter pages over the matching ones, and `count` is every match; a limit over 500 is refused."""
+    miner, key = operator_with_miner()
+    skills = [("echo",), ("matmul",), ("echo",), ("matmul",), ("echo",)]
+    made = [agent(hermes, key, miner, f"a{i}", "0.01", skills=s)["agent_id"] for i, s in enumerate(skills)]
+
+    page = hermes.get("/v1/agents?limit=2&offset=1", headers=auth(key)).json()
+    assert ([a["agent_id"] for a in page["items"]], page["count"]) == (made[1:3], 5)
+    echo = hermes.get("/v1/agents?skill=echo&limit=2&offset=1", headers=auth(key)).json()
+    assert ([a["agent_id"] for a in echo["items"]], echo["count"]) == ([made[2], made[4]], 3)
+    assert hermes.get("/v1/agents?limit=501", headers=auth(key)).status_code == 422

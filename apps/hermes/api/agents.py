@@ -1,4 +1,3 @@
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -6,10 +5,12 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.api import Error
+from aitbc_site.errors import Invalid
+from aitbc_site.inputs import Amount, AmountOrZero
 from apps.accounts.auth import ApiKeyAuth, any_principal, clients
 from apps.accounts.idempotency import idempotent
 from apps.ai.facade import JobConstraints as Constraints
-from apps.hermes.api.schemas import SKILL, LocalIn
+from apps.hermes.api.schemas import SKILL, LocalIn, Skill
 from apps.hermes.selectors import agent_list_for, agent_records, agent_view
 from apps.hermes.services.agents import agent_create, agent_delete, agent_get_for, agent_update
 from apps.hermes.services.composite import ecosystem_skills
@@ -23,8 +24,8 @@ operators = ApiKeyAuth("miner", "admin")
 class AgentIn(Schema):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    skills: list[str] = Field(min_length=1, max_length=50, description="job types the agent's miner runs")
-    unit_price: Decimal = Field(ge=0, max_digits=20, decimal_places=8, description="AIT per GPU-second")
+    skills: list[Skill] = Field(min_length=1, max_length=50, description="job types the agent's miner runs")
+    unit_price: AmountOrZero = Field(description="AIT per GPU-second")
     region: str = Field("", max_length=64)
     miner_id: UUID = Field(description="a miner your key runs")
 
@@ -32,8 +33,8 @@ class AgentIn(Schema):
 class AgentPatch(Schema):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
-    skills: list[str] | None = Field(None, min_length=1, max_length=50)
-    unit_price: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=8)
+    skills: list[Skill] | None = Field(None, min_length=1, max_length=50)
+    unit_price: AmountOrZero | None = None
     region: str | None = Field(None, max_length=64)
     miner_id: UUID | None = None
 
@@ -58,17 +59,6 @@ class AgentList(Schema):
     count: int
 
 
-def _skills_valid(skills: list[str]) -> list[str]:
-    import re
-
-    from aitbc_site.errors import Invalid
-
-    bad = [s for s in skills if not re.match(SKILL, s)]
-    if bad:
-        raise Invalid(f"skills: {bad[0]!r} is not a skill name (letters, digits, _ . : -; up to 64)")
-    return skills
-
-
 def _view(agent) -> dict:
     return agent_view(agent, agent_records([agent])[agent.miner_id])
 
@@ -80,7 +70,7 @@ def agent_create_view(request, body: AgentIn):
     agent = agent_create(
         owner=request.auth,
         name=body.name,
-        skills=_skills_valid(body.skills),
+        skills=body.skills,
         unit_price=body.unit_price,
         region=body.region,
         miner_id=body.miner_id,
@@ -109,11 +99,7 @@ def agent_get_view(request, agent_id: UUID):
 def agent_update_view(request, agent_id: UUID, body: AgentPatch):
     changes = body.model_dump(exclude_unset=True)
     if any(v is None for v in changes.values()):
-        from aitbc_site.errors import Invalid
-
         raise Invalid(f"{next(k for k, v in changes.items() if v is None)}: may not be null")
-    if "skills" in changes:
-        _skills_valid(changes["skills"])
     return _view(agent_update(principal=request.auth, agent_id=agent_id, changes=changes))
 
 
@@ -123,13 +109,21 @@ def agent_delete_view(request, agent_id: UUID):
     return Status(204, None)
 
 
+class Weights(Schema):
+    """How much price and load count in a route's score; either may be left out (its default is kept)."""
+
+    model_config = ConfigDict(extra="forbid")
+    price: float | None = Field(None, ge=0, le=1000)
+    load: float | None = Field(None, ge=0, le=1000)
+
+
 class RouteIn(Schema):
     model_config = ConfigDict(extra="forbid")
     skill: str = Field(pattern=SKILL)
-    max_price: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=8, description="most unit_price")
+    max_price: AmountOrZero | None = Field(None, description="most unit_price")
     region: str = Field("", max_length=64)
     min_reliability: float = Field(0, ge=0, le=1)
-    weights: dict[str, float] | None = Field(None, description='{"price": 0.7, "load": 0.3} by default')
+    weights: Weights | None = Field(None, description='{"price": 0.7, "load": 0.3} by default')
 
 
 class Candidate(Schema):
@@ -153,7 +147,8 @@ class RouteOut(Candidate):
 @router.post("/skills/route", auth=any_principal, response={200: RouteOut, 404: Error, 422: Error})
 def skill_route_view(request, body: RouteIn):
     """The best agent for a skill and the others ranked, each score explained; 404 with the reason when none fits."""
-    return skill_route(RouteRequest(**body.model_dump()))
+    weights = body.weights.model_dump(exclude_none=True) if body.weights else None
+    return skill_route(RouteRequest(**body.model_dump(exclude={"weights"}), weights=weights))
 
 
 class OffloadIn(Schema):
@@ -161,7 +156,7 @@ class OffloadIn(Schema):
     type: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
     constraints: Constraints = Field(default_factory=Constraints)
-    max_price: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    max_price: Amount
     local: LocalIn = Field(default_factory=LocalIn)
     prefer: str = Field("time", pattern="^(time|cost)$")
 
@@ -210,7 +205,7 @@ class SkillList(Schema):
 
 
 @router.get("/ecosystem/skills", auth=any_principal, response=SkillList)
-def ecosystem_skills_view(request):
-    """Every skill on offer: agents (online), prices and the track record of the miners serving it."""
+def ecosystem_skills_view(request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+    """Every skill on offer, by name: agents (online), prices and the track record of the miners serving it."""
     rows = ecosystem_skills()
-    return {"items": rows, "count": len(rows)}
+    return {"items": rows[offset : offset + limit], "count": len(rows)}

@@ -135,12 +135,18 @@ class MinerReplicaList(Schema):
 
 
 @router.get("/edge/replicas", auth=miners, response=MinerReplicaList)
-def replicas_for_miner_view(request, state: Literal["PENDING", "INSTALLED", "FAILED", "LOST", "RETIRED"] | None = None):
-    """For a miner: the edge replicas placed on it (PENDING ones are waiting for it to install and report)."""
-    rows = replicas_for_miner(request.auth, state=state)
+def replicas_for_miner_view(
+    request,
+    state: Literal["PENDING", "INSTALLED", "FAILED", "LOST", "RETIRED"] | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
+    """For a miner: the edge replicas placed on it, oldest first (PENDING ones are waiting for it to install and
+    report)."""
+    count, rows = replicas_for_miner(request.auth, state=state, limit=limit, offset=offset)
     items = [{"replica_id": r.id, "deployment_id": r.deployment_id, "runner": r.deployment.runner, "state": r.state}
              for r in rows]  # fmt: skip
-    return {"items": items, "count": len(items)}
+    return {"items": items, "count": count}
 
 
 class ReportIn(Schema):

@@ -1,14 +1,17 @@
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from aitbc_site.inputs import Amount, AmountOrZero
 from apps.ai.facade import JobConstraints as Constraints
 
 SKILL = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 STEP_ID = r"^[A-Za-z0-9_\-]{1,64}$"
+Skill = Annotated[str, Field(pattern=SKILL)]
+StepId = Annotated[str, Field(pattern=STEP_ID)]
 
 
 class StepIn(Schema):
@@ -19,9 +22,9 @@ class StepIn(Schema):
         default_factory=dict, description='{"$from": "STEP"} or {"$from": "STEP.key"} reads a dependency\'s result'
     )
     constraints: Constraints = Field(default_factory=Constraints)
-    max_price: Decimal = Field(gt=0, max_digits=20, decimal_places=8)
+    max_price: Amount
     ttl_seconds: int = Field(900, ge=1, le=10_000_000)
-    depends_on: list[str] = Field(default_factory=list, max_length=100)
+    depends_on: list[StepId] = Field(default_factory=list, max_length=100)
 
 
 class StepOut(Schema):
@@ -61,4 +64,4 @@ class LocalIn(Schema):
     region: str = Field("", max_length=64, description="where your own miner is registered (hybrid)")
     queue_depth: int = Field(0, ge=0, le=1_000_000)
     concurrency: int = Field(1, ge=1, le=1024)
-    unit_price: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=8, description="AIT per GPU-second")
+    unit_price: AmountOrZero = Field(Decimal(0), description="AIT per GPU-second")

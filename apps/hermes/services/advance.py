@@ -29,18 +29,24 @@ class UnresolvedReference(Exception):
     pass
 
 
+def _index(key: str) -> int | None:
+    """The list index a path segment names ("0", "12"; not "²" nor 5,000 digits), else None."""
+    return int(key) if key.isascii() and key.isdigit() and len(key) <= 9 else None
+
+
 def _resolve(value, results: dict):
     if isinstance(value, dict):
         if set(value) == {REF}:
             step_id, _, path = value[REF].partition(".")
             found = results[step_id]
             for key in path.split(".") if path else ():
-                if isinstance(found, list) and key.isdigit() and int(key) < len(found):
-                    found = found[int(key)]
+                if isinstance(found, list) and (index := _index(key)) is not None and index < len(found):
+                    found = found[index]
                 elif isinstance(found, dict) and key in found:
                     found = found[key]
                 else:
-                    raise UnresolvedReference(f"{value[REF]!r}: the result of step {step_id} has no {key!r}")
+                    ref, missing = value[REF][:200], key[:64]  # short enough for the step's error
+                    raise UnresolvedReference(f"{ref!r}: the result of step {step_id} has no {missing!r}")
             return copy.deepcopy(found)
         return {k: _resolve(v, results) for k, v in value.items()}
     if isinstance(value, list):
@@ -114,7 +120,7 @@ def _step_submit(workflow: Workflow, step: WorkflowStep, results: dict, now) -> 
             quoted_unit_price=quote,
         )
     except UnresolvedReference as exc:
-        step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc}"
+        step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc}"[:500]
     except ApiError as exc:  # 402 short of funds, 422 a payload its dependency's result made invalid, ...
         step.state, step.finished_at, step.error = StepState.FAILED, now, f"not run: {exc.code}: {exc.detail}"[:500]
     else:

@@ -200,9 +200,13 @@ def deployment_stop(*, deployment: EdgeDeployment) -> None:
         )
 
 
-def replicas_for_miner(principal: PrincipalView, *, state: str | None) -> list[EdgeReplica]:
+def replicas_for_miner(
+    principal: PrincipalView, *, state: str | None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[EdgeReplica]]:
+    """(how many, one page oldest first) of the replicas placed on this miner (in this state, when given)."""
     rows = EdgeReplica.objects.filter(miner_principal_id=principal.id).select_related("deployment")
-    return list(rows.filter(state=state) if state else rows)
+    rows = (rows.filter(state=state) if state else rows).order_by("created_at", "id")
+    return rows.count(), list(rows[offset : offset + limit])
 
 
 REPORTABLE = {ReplicaState.INSTALLED: (ReplicaState.PENDING,), ReplicaState.FAILED: REPLICA_LIVE}

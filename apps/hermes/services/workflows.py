@@ -13,9 +13,12 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 
-from aitbc_site.errors import Conflict, Invalid, PaymentRequired
+from aitbc_client.canonical import canonical_json
+from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
+from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.money import money_str
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
@@ -26,6 +29,11 @@ from apps.trading import facade as trading
 log = logging.getLogger(__name__)
 DB = "hermes"
 REF = "$from"
+# Bounds on a definition, checked before any other work on it (each reference is resolved, deep-copied, when
+# its step is submitted): steps, references per step, and the size of the steps' payloads.
+MAX_STEPS = 100
+MAX_REFS_PER_STEP = 16
+DEFINITION_PAYLOADS = 4  # the steps' payloads together: at most this many times one job's payload
 
 
 @dataclass
@@ -51,6 +59,28 @@ def payload_refs(value) -> list[str]:
     return []
 
 
+def _too_large(what: str, limit: int) -> ApiError:
+    return ApiError(f"{what} is larger than {limit} bytes", code="payload_too_large", status=413)
+
+
+def _definition_bounded(steps: list[StepSpec]) -> None:
+    """413/422 for a definition beyond its bounds, before references are looked at or anything is resolved."""
+    if not 1 <= len(steps) <= MAX_STEPS:
+        raise Invalid(f"steps: a workflow has from 1 to {MAX_STEPS} steps, not {len(steps)}")
+    limit = settings.AITBC_MAX_PAYLOAD_BYTES
+    total = 0
+    for step in steps:
+        size = len(canonical_json(step.payload))
+        if size > limit:
+            raise _too_large(f"steps.{step.id}.payload", limit)
+        total += size
+    if total > DEFINITION_PAYLOADS * limit:
+        raise _too_large("the steps' payloads together", DEFINITION_PAYLOADS * limit)
+    for step in steps:
+        if len(refs := payload_refs(step.payload)) > MAX_REFS_PER_STEP:
+            raise Invalid(f"steps.{step.id}.payload: {len(refs)} $from references; at most {MAX_REFS_PER_STEP}")
+
+
 def _step_checked(step: StepSpec, known: set[str], ttl_range: tuple[int, int]) -> None:
     where = f"steps.{step.id}"
     unknown = [d for d in step.depends_on if d not in known]
@@ -72,9 +102,9 @@ def _step_checked(step: StepSpec, known: set[str], ttl_range: tuple[int, int]) -
 
 
 def steps_checked(steps: list[StepSpec]) -> None:
-    """422 before anything is created: duplicate ids, unknown dependencies, cycles, bad references or steps."""
-    if not steps:
-        raise Invalid("steps: a workflow needs at least one step")
+    """4xx before anything is created: a definition beyond its bounds, duplicate ids, unknown dependencies,
+    cycles, bad references or steps."""
+    _definition_bounded(steps)
     ids = [s.id for s in steps]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -90,6 +120,8 @@ def steps_checked(steps: list[StepSpec]) -> None:
 
 
 def _funds_checked(client: PrincipalView, total: Decimal) -> None:
+    if total >= AMOUNT_LIMIT:
+        raise Invalid(f"steps.max_price: they add up to {money_str(total)} AIT, not under {AMOUNT_LIMIT:f}")
     available = trading.account_balances(client.id)["available"]
     if total > available:
         raise PaymentRequired(
