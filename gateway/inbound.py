@@ -4,7 +4,7 @@ request id, the body's size (while it streams) and who the client is."""
 import ipaddress
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -15,14 +15,6 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
 
 Headers = list[tuple[bytes, bytes]]
-
-
-class BodyTooLarge(Exception):
-    """The request body passed the limit while it streamed."""
-
-
-class ClientGone(Exception):
-    """The client went away before its body was whole."""
 
 
 def request_id_of(headers: Headers) -> str:
@@ -47,35 +39,6 @@ def target_refusal(scope) -> str | None:
     if CONTROL_BYTES.search(decoded) or CONTROL.search(decoded.decode("utf-8", "replace")):
         return "the query string holds control characters"
     return None
-
-
-def declared_length(headers: Headers) -> int | None:
-    """The body's Content-Length, None when the body is chunked or absent; ValueError when it is not one number."""
-    values = {value.strip() for name, value in headers if name.lower() == b"content-length"}
-    if not values:
-        return None
-    (value, *others) = values
-    if others or not value.isdigit():
-        raise ValueError("Content-Length must be one number")
-    return int(value)
-
-
-async def body_chunks(receive, limit: int | None) -> AsyncIterator[bytes]:
-    """The body as it arrives, never held whole: BodyTooLarge as soon as it passes `limit` bytes, ClientGone
-    when the client leaves before the end (so that the service never takes a cut-off body for a whole one)."""
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone()
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if limit is not None and seen > limit:
-            raise BodyTooLarge()
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -12,6 +12,7 @@ import math
 import httpx
 from django.conf import settings
 
+from aitbc_site import bodies
 from gateway import inbound, routing
 from gateway.breaker import CircuitBreaker
 from gateway.keys import KeyChecks, api_key_of
@@ -82,7 +83,7 @@ class ServiceProxy:
         if routing.operator_only(path):
             return 404, {"detail": "not found", "code": "not_found"}, None
         try:
-            length = inbound.declared_length(scope["headers"])
+            length = bodies.declared_length(scope["headers"])
         except ValueError as exc:
             return 400, {"detail": str(exc), "code": "bad_request"}, None
         if self.body_limit is not None and length is not None and length > self.body_limit:
@@ -131,7 +132,7 @@ class ServiceProxy:
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("ascii").replace("#", "%23")
         has_body = any(k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
-        content = inbound.body_chunks(receive, self.body_limit) if has_body else None
+        content = bodies.body_chunks(receive, self.body_limit) if has_body else None
         return client.build_request(
             scope["method"], url, headers=headers, content=content, timeout=self.pools.timeout(service)
         )
@@ -165,12 +166,12 @@ class ServiceProxy:
         client has gone. Only the service's failures count against it in the breaker."""
         try:
             response = await client.send(request, stream=True)
-        except (httpx.PoolTimeout, inbound.BodyTooLarge, inbound.ClientGone) as exc:
+        except (httpx.PoolTimeout, bodies.BodyTooLarge, bodies.ClientGone) as exc:
             if trial:
                 self.breaker.trial_unused(service)  # never reached the service: no verdict on it
-            if isinstance(exc, inbound.BodyTooLarge):
+            if isinstance(exc, bodies.BodyTooLarge):
                 return 413, _too_large(self.body_limit or 0), None
-            if isinstance(exc, inbound.ClientGone):
+            if isinstance(exc, bodies.ClientGone):
                 return None
             detail = f"the gateway has no free connection to the {service} service; try again shortly"
             return 503, {"detail": detail, "code": "gateway_busy"}, 1.0

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +46,28 @@ def test_the_gateway_health_includes_every_service(stack):
     body = httpx.get(f"{stack.urls['gateway']}/health").json()
     assert body["status"] == "ok"
     assert body["services"] == dict.fromkeys(DOMAINS, "ok")
+
+
+def _chunks(size: int, total: int, sent: list):
+    for _ in range(total // size):
+        sent.append(size)
+        yield b"x" * size
+
+
+@pytest.mark.parametrize("where", ["gateway", "ai"])
+def test_an_oversized_anonymous_body_is_a_413_before_it_is_read_at_the_gateway_and_at_a_service(stack, where):
+    url = f"{stack.urls['gateway']}/ai/v1/jobs" if where == "gateway" else f"{stack.urls['ai']}/v1/jobs"
+    target = httpx.URL(url)
+    with socket.create_connection((target.host, target.port), timeout=30) as raw:  # says 50 MiB, sends none
+        raw.sendall(f"POST {target.path} HTTP/1.1\r\nHost: x\r\nContent-Length: {50 * 1024 * 1024}\r\n\r\n".encode())
+        assert raw.recv(4096).split(b"\r\n", 1)[0].split(b" ")[1] == b"413"
+    sent: list[int] = []
+    try:  # 40 MiB in 64 KiB chunks, no Content-Length: refused once it passes 1 MiB, long before the end
+        streamed = httpx.post(url, content=_chunks(64 * 1024, 40 * 1024 * 1024, sent), timeout=30)
+        assert (streamed.status_code, streamed.json()["code"]) == (413, "payload_too_large")
+    except httpx.TransportError:
+        pass  # the server answered and closed while the client was still sending: refused all the same
+    assert sum(sent) < 40 * 1024 * 1024
 
 
 def test_worker_runs_tasks_sent_through_the_broker(stack):
