@@ -11,6 +11,7 @@ import math
 
 import httpx
 from django.conf import settings
+from django.db import DatabaseError
 
 from aitbc_site import bodies
 from gateway import inbound, routing
@@ -101,7 +102,13 @@ class ServiceProxy:
             return 429, {"detail": detail, "code": "rate_limited"}, wait
         if key is None:
             return None
-        if not await self.keys.is_live(key):
+        try:
+            live = await self.keys.is_live(key)
+        except DatabaseError as exc:  # the key cannot be checked now; the service (not blamed) is never called
+            log.error("gateway: key check failed: %s", exc)
+            detail = "the gateway cannot check keys right now; try again"
+            return 503, {"detail": detail, "code": "database_unavailable"}, 1
+        if not live:
             return 401, {"detail": "unknown, expired or revoked API key", "code": "unauthenticated"}, None
         self.anonymous.give_back(address)  # a live key does not spend its address's anonymous rate
         return None

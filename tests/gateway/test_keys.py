@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from apps.accounts import selectors
 from gateway.keys import ExpiringSet
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -83,3 +84,23 @@ def test_a_live_key_is_looked_up_once_and_never_pays_the_anonymous_rate(
     assert [r.status_code for r in keyed] == [200, 200, 200, 200]
     assert key_lookups == [key]
     assert [r.status_code for r in anonymous] == [200, 200, 429]  # the address's two tokens were all still there
+
+
+def test_a_key_check_the_database_cannot_answer_is_a_503_and_does_not_reach_the_service(
+    monkeypatch, upstream, through_gateway
+):
+    from django.db import OperationalError
+
+    def unreachable(key):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "principal_for_key", unreachable)
+
+    async def scenario(gateway):
+        return await gateway.request("GET", "/ai/v1/jobs", headers={"X-Api-Key": "aitbc_whoever"})
+
+    answer = through_gateway(scenario)
+    assert (answer.status_code, answer.json()["code"], answer.headers["retry-after"]) == (
+        503, "database_unavailable", "1",
+    )  # fmt: skip
+    assert upstream.started == []
