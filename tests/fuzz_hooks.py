@@ -2,6 +2,10 @@
 may carry one hostile value somewhere, of the classes that once reached the database, so the fuzzer looks
 where the bugs were."""
 
+import json
+import os
+from pathlib import Path
+
 import schemathesis
 from hypothesis import strategies as st
 
@@ -16,6 +20,10 @@ IN_BODIES = [
 ]  # fmt: skip
 # what a query string or a path can carry (no lone surrogate: it has no UTF-8 form to send)
 IN_URLS = ["a\x00b", "\x01", "\u00b2", "9" * 5000, "NaN", "-Infinity", "1e400", "-1", "9999-12-31T23:59:59-05:00"]
+
+
+# ids this run's key can see, by parameter name (tests/test_fuzz.py writes them): {"job_id": [...], ...}
+KNOWN_IDS = json.loads(Path(os.environ["AITBC_FUZZ_IDS"]).read_text()) if os.environ.get("AITBC_FUZZ_IDS") else {}
 
 
 def _places(value, path=()):
@@ -62,4 +70,9 @@ def flatmap_query(ctx, query):
 
 @schemathesis.hook
 def flatmap_path_parameters(ctx, path_parameters):
-    return _with_one_hostile(path_parameters)
+    strategy = _with_one_hostile(path_parameters)
+    known = [name for name in sorted(path_parameters or {}) if KNOWN_IDS.get(name)]
+    for name in known:  # often a real object's id, so that the operation gets past its 404
+        real = st.builds(_replaced, st.just(path_parameters), st.just(name), st.sampled_from(KNOWN_IDS[name]))
+        strategy = st.one_of(strategy, real, real)
+    return strategy
