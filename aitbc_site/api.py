@@ -120,11 +120,24 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(api, request, 500, "internal error; it has been logged", "internal_error")
 
 
+class ServiceAPI(NinjaAPI):
+    """A service's NinjaAPI whose operationIds are `<service>_<function>`: ninja's default embeds the module path,
+    so moving a view to another module would change the public API."""
+
+    def __init__(self, *, service: str, **kwargs):
+        self.service = service
+        super().__init__(**kwargs)
+
+    def get_openapi_operation_id(self, operation) -> str:
+        return f"{self.service}_{operation.view_func.__name__}"
+
+
 def service_api(service: str, routers: list[tuple[str, Router]]) -> NinjaAPI:
     """One service's API, served under /v1/ with its OpenAPI document and docs."""
     from apps.accounts.api import principal_router
 
-    api = NinjaAPI(
+    api = ServiceAPI(
+        service=service,
         title=f"AITBC {service}",
         version="1",
         description=f"The {service} service of AITBC. Authenticate with `Authorization: Bearer KEY`.",

@@ -31,3 +31,13 @@ def test_the_openapi_document_matches_its_snapshot(service):
     assert document == json.loads(snapshot.read_text()), (
         f"{service}'s API changed; if deliberate, run AITBC_UPDATE_OPENAPI=1 pytest {__file__}"
     )
+
+
+@pytest.mark.parametrize("service", DOMAINS)
+def test_operation_ids_name_the_service_and_function_only_so_moving_a_view_keeps_the_contract(service):
+    paths_of: dict[str, set] = {}
+    for path, methods in document_of(service)["paths"].items():
+        for op in methods.values():
+            paths_of.setdefault(op["operationId"], set()).add(path)
+    assert all(len(paths) == 1 for paths in paths_of.values()), f"{service}: two views share an operationId"
+    assert all(i.startswith(f"{service}_") and "apps_" not in i for i in paths_of)
