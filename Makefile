@@ -27,9 +27,12 @@ run: install
 	$(BIN)/aitbc db migrate
 	$(BIN)/aitbc up --no-migrate
 
+# ruff; the import contracts of design/layers.md (pyproject.toml's [tool.importlinter]); mypy with django-stubs.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint security audit
 	$(BIN)/python manage.py check --fail-level WARNING

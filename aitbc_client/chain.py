@@ -31,7 +31,8 @@ def header_hash(block: dict) -> str:
 
 def _signature_ok(block: dict, keys: dict[str, str]) -> bool:
     signature = block.get("signature") or {}
-    public_key = keys.get(signature.get("key_id"))
+    key_id = signature.get("key_id")
+    public_key = None if key_id is None else keys.get(key_id)
     if signature.get("alg") != "Ed25519" or public_key is None:
         return False
     return signature_valid(public_key, bytes.fromhex(block["hash"]), signature.get("sig", ""))

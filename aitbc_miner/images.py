@@ -105,11 +105,12 @@ def png_decode(data: bytes, *, pixels: bool = True) -> dict:
         prev = _unfilter_row(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), prev, bpp)
         rows.append(bytes(prev))
     flat = np.frombuffer(b"".join(rows), dtype=">u2" if depth == 16 else np.uint8)
-    pixels = flat.reshape(height, width, PNG_CHANNELS[color])
+    image = flat.reshape(height, width, PNG_CHANNELS[color])
     if color == 3:
-        pixels = palette[np.minimum(pixels[:, :, 0], len(palette) - 1)]
+        assert palette is not None  # a palette image without a PLTE chunk returned above
+        image = palette[np.minimum(image[:, :, 0], len(palette) - 1)]
         info["channels"] = 3
-    return {**info, "pixels": pixels}
+    return {**info, "pixels": image}
 
 
 def jpeg_size(data: bytes) -> dict:

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.metadata import Distribution, EntryPoint, distributions
+from typing import cast
 
 GROUP = "aitbc.runners"
 
@@ -50,7 +51,7 @@ def _builtin_types() -> set[str]:
 def _runner_entry_points(path: list[str] | None = None) -> list[tuple[EntryPoint, Distribution]]:
     """(entry point, its distribution), first distribution of a name on the path winning, as imports do."""
     seen, found = set(), []
-    for dist in distributions(**({"path": path} if path is not None else {})):
+    for dist in distributions(path=path) if path is not None else distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if name in seen:
             continue
@@ -76,7 +77,8 @@ def distribution_sha256(dist: Distribution) -> str:
     lines = []
     for relative in files:
         try:
-            data = dist.locate_file(relative).read_bytes()
+            # typeshed's SimplePath for 3.11 lacks read_bytes; what locate_file returns (Path, zipfile.Path) has it
+            data = dist.locate_file(relative).read_bytes()  # type: ignore[attr-defined]  # typeshed: see above
         except OSError as exc:
             raise PluginError(f"cannot read {relative}: {exc}") from None
         lines.append(f"{relative}\t{hashlib.sha256(data).hexdigest()}\n")
@@ -117,4 +119,5 @@ def distribution_install(distribution: str, path: list[str] | None = None) -> li
 def plugin_install_now(job_type: str) -> PluginInstall | None:
     """The installed plugin for this job type with its sha256 recomputed from disk (before each run)."""
     entry_point = plugin_entry_points().get(job_type)
-    return _install(entry_point, entry_point.dist) if entry_point is not None else None
+    # an entry point read from a distribution's metadata always carries that distribution
+    return _install(entry_point, cast(Distribution, entry_point.dist)) if entry_point is not None else None

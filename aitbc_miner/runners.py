@@ -10,6 +10,7 @@ import re
 import time
 from collections import Counter
 from functools import cache, lru_cache
+from typing import cast
 
 log = logging.getLogger("aitbc.miner")
 
@@ -276,7 +277,8 @@ def runners() -> dict[str, Runner]:
     for job_type in runner_types():
         if job_type not in found:
             try:
-                found[job_type] = plugin_runner_load(job_type)
+                # not built in, so runner_types() found it among the plugin entry points: there is one to load
+                found[job_type] = cast(Runner, plugin_runner_load(job_type))
             except Exception as exc:  # a broken plugin must not take the built-in runners down with it
                 log.warning("runner plugin %s does not load: %s", job_type, exc)
     return found

@@ -1,9 +1,16 @@
 """What every domain's admin.py shares: read-only admins for rows that only services may change, and
 operator actions that call the same services as the API."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 
 from aitbc_site.errors import ApiError
+
+if TYPE_CHECKING:  # what the mixin is always combined with, so that mypy knows self.model and self.message_user
+    _MixedInto = admin.ModelAdmin
+else:
+    _MixedInto = object
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,7 +39,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class OperatorActions:
+class OperatorActions(_MixedInto):
     """Mixin for admins with actions that act through the services: `allowed_permissions=("operate",)`
     lets superusers and staff with the model's change permission run them."""
 

@@ -1,12 +1,13 @@
 """The NinjaAPI every service builds on: one error shape, one auth, docs at /v1/docs."""
 
 import logging
+from typing import Any
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from aitbc_site.errors import ApiError
@@ -70,7 +71,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(pydantic.ValidationError)
     def nested_validation_error(request, exc: pydantic.ValidationError):
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        errors: list[dict[str, Any]] = [
+            {k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()
+        ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in errors)
         return error_response(api, request, 422, detail, "validation_error", errors=errors)
 
@@ -118,35 +121,3 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def internal(request, exc):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(api, request, 500, "internal error; it has been logged", "internal_error")
-
-
-class ServiceAPI(NinjaAPI):
-    """A service's NinjaAPI whose operationIds are `<service>_<function>`: ninja's default embeds the module path,
-    so moving a view to another module would change the public API."""
-
-    def __init__(self, *, service: str, **kwargs):
-        self.service = service
-        super().__init__(**kwargs)
-
-    def get_openapi_operation_id(self, operation) -> str:
-        return f"{self.service}_{operation.view_func.__name__}"
-
-
-def service_api(service: str, routers: list[tuple[str, Router]]) -> NinjaAPI:
-    """One service's API, served under /v1/ with its OpenAPI document and docs."""
-    from apps.accounts.api import principal_router
-
-    api = ServiceAPI(
-        service=service,
-        title=f"AITBC {service}",
-        version="1",
-        description=f"The {service} service of AITBC. Authenticate with `Authorization: Bearer KEY`.",
-        urls_namespace=f"{service}-api",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    install_error_handlers(api)
-    api.add_router("/principals", principal_router())
-    for prefix, router in routers:
-        api.add_router(prefix, router)
-    return api

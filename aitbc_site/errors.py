@@ -14,11 +14,6 @@ class ApiError(Exception):
             self.status = status
 
 
-class Unauthenticated(ApiError):
-    status = 401
-    code = "unauthenticated"
-
-
 class PaymentRequired(ApiError):
     status = 402
     code = "insufficient_funds"

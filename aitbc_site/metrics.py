@@ -1,5 +1,6 @@
 """Prometheus metrics: every request by route and status (a middleware; the gateway's proxied requests
-are observed in gateway.asgi), and domain gauges computed at scrape time from each domain's facade.
+are observed in gateway.asgi), and domain gauges computed at scrape time (apps/monitoring/metrics.py provides
+them).
 
 Multiprocess-safe: `aitbc serve` points PROMETHEUS_MULTIPROC_DIR at AITBC_HOME/prometheus/<service>
 before any server process starts, so every worker process of a service writes its own file and /metrics
@@ -16,8 +17,10 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from aitbc_site.hooks import Hook
 
 log = logging.getLogger(__name__)
 
@@ -97,105 +100,31 @@ async def asgi_observed(app: Callable, scope, receive, send, *, service: str, ro
 
 # --- domain gauges, read at scrape time ---
 
-
-def _ai() -> Iterable:
-    from apps.ai import facade as ai
-
-    jobs = GaugeMetricFamily("aitbc_jobs", "Jobs by state", labels=["state"])
-    for state, count in ai.jobs_by_state().items():
-        jobs.add_metric([state], count)
-    yield jobs
-
-
-def _gpu() -> Iterable:
-    from apps.gpu import facade as gpu
-
-    counts = gpu.miner_counts()
-    yield GaugeMetricFamily("aitbc_miners_online", "Miners with a recent heartbeat", value=counts["online"])
-    yield GaugeMetricFamily(
-        "aitbc_miners_registered", "Miners registered (not deregistered)", value=counts["registered"]
-    )
-    gpus = GaugeMetricFamily("aitbc_gpus", "GPUs in the registry, by model", labels=["model"])
-    online = GaugeMetricFamily("aitbc_gpus_online", "GPUs on online miners, by model", labels=["model"])
-    utilization = GaugeMetricFamily(
-        "aitbc_gpu_utilization_percent", "Mean GPU utilisation from the latest heartbeats, by model", labels=["model"]
-    )
-    for row in gpu.gpus_by_model():
-        gpus.add_metric([row["model"]], row["count"])
-        online.add_metric([row["model"]], row["online"])
-        if row["utilization_avg"] is not None:
-            utilization.add_metric([row["model"]], row["utilization_avg"])
-    yield from (gpus, online, utilization)
-
-
-def _marketplace() -> Iterable:
-    from apps.marketplace import facade as marketplace
-
-    orders = marketplace.open_orders()
-    family = GaugeMetricFamily("aitbc_open_orders", "Live orders in the GPU-hour book", labels=["side"])
-    family.add_metric(["offer"], orders["offers"])
-    family.add_metric(["bid"], orders["bids"])
-    yield family
-
-
-def _trading() -> Iterable:
-    from apps.trading import facade as trading
-
-    settled = CounterMetricFamily("aitbc_settlements", "Settlements through the ledger, by kind", labels=["kind"])
-    for kind, count in trading.settlement_counts().items():
-        settled.add_metric([kind], count)
-    yield settled
-    head = trading.chain_head()
-    if head["height"] is not None:
-        yield GaugeMetricFamily("aitbc_block_height", "Height of the latest sealed block", value=head["height"])
-    totals = trading.ledger_totals()
-    yield GaugeMetricFamily("aitbc_escrow_held_ait", "AIT held in escrow", value=float(totals["escrow_held"]))
-    yield GaugeMetricFamily("aitbc_fees_collected_ait", "AIT in the platform fee account", value=float(totals["fees"]))
-
-
-def _queues() -> Iterable:
-    from apps.monitoring.selectors import queue_depths
-
-    depths = queue_depths()
-    family = GaugeMetricFamily("aitbc_queue_depth", "Messages waiting in each Celery queue", labels=["queue"])
-    for queue, depth in depths["depths"].items():
-        family.add_metric([queue], depth)
-    yield family
-    if depths["error"]:
-        raise RuntimeError(depths["error"])
-
-
-GAUGES = {"ai": _ai, "gpu": _gpu, "marketplace": _marketplace, "trading": _trading, "queues": _queues}
-# Each domain service gauges its own data; monitoring gauges the whole platform.
-SERVICE_GAUGES = {
-    "ai": ("ai",),
-    "gpu": ("gpu",),
-    "marketplace": ("marketplace",),
-    "trading": ("trading",),
-    "monitoring": ("ai", "gpu", "marketplace", "trading", "queues"),
-}
+# (service) -> {domain: a function yielding that domain's metric families}: what this service gauges. Monitoring
+# provides it (each domain service gauges its own data; monitoring gauges the whole platform).
+domain_gauges = Hook("kernel.domain_gauges")
 
 
 class DomainCollector:
     """Domain gauges, read from the facades when Prometheus scrapes; a domain that fails says so in
     aitbc_scrape_error instead of failing the whole scrape."""
 
-    def __init__(self, domains: Iterable[str]):
-        self.domains = tuple(domains)
+    def __init__(self, gauges: dict[str, Callable[[], Iterable]]):
+        self.gauges = gauges
 
     def collect(self):
         errors = GaugeMetricFamily(
             "aitbc_scrape_error", "1 when a domain's gauges could not be read", labels=["domain"]
         )
-        for domain in self.domains:
+        for domain, gauge in self.gauges.items():
             failed = 0
             try:
-                yield from list(GAUGES[domain]())
+                yield from list(gauge())
             except Exception:
                 log.exception("metrics: the %s gauges could not be read", domain)
                 failed = 1
             errors.add_metric([domain], failed)
-        if self.domains:
+        if self.gauges:
             yield errors
 
 
@@ -212,7 +141,7 @@ def metrics_registry(service: str) -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_ThisProcess())
-    registry.register(DomainCollector(SERVICE_GAUGES.get(service, ())))
+    registry.register(DomainCollector(domain_gauges(service)))
     return registry
 
 

@@ -2,7 +2,9 @@
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from django import forms
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from aitbc_site.errors import Invalid
 
@@ -53,6 +55,11 @@ class MoneyField(models.BigIntegerField):
 
     description = "AIT amount (stored in units of 1e-8)"
 
+    # What django-stubs reads as the Python types of a field: a Decimal, not the int of BigIntegerField.
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]  # stubs: a Decimal field
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]  # stubs: stored as an integer, read as a Decimal
+    _pyi_lookup_exact_type: Decimal | int | str  # type: ignore[assignment]  # stubs: a lookup takes a Decimal
+
     def from_db_value(self, value, expression, connection):
         return None if value is None else Decimal(int(value)).scaleb(-8)
 
@@ -67,6 +74,4 @@ class MoneyField(models.BigIntegerField):
         return int((quantize(Decimal(str(value))) * SCALE).to_integral_exact())
 
     def formfield(self, **kwargs):
-        from django import forms
-
         return forms.DecimalField(max_digits=20, decimal_places=8, **kwargs)

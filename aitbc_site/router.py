@@ -1,6 +1,7 @@
 """Sends every model to its domain's database; refuses relations across databases."""
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 from aitbc_site.domains import APP_DATABASES
 
@@ -34,8 +35,6 @@ class DomainRouter:
 def connections_release() -> None:
     """Hands this thread's database connections back to their pools now, not at the end of the request: for
     an async view that waits between queries (a long-poll), whose connections would otherwise stay taken."""
-    from django.db import connections
-
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()

@@ -2,9 +2,16 @@ import os
 import random
 
 import pytest
-from django.test import Client
 
-from apps.accounts.services import principal_create
+# fixture modules, so that what they define is there in every test (Saleor, cookiecutter-django): the API client
+# and each domain's factories (a module after those it imports, so that pytest rewrites the asserts of each)
+pytest_plugins = [
+    "tests.clients",
+    "tests.accounts.factories",
+    "tests.trading.factories",
+    "tests.gpu.factories",
+    "tests.ai.factories",
+]
 
 # the fuzzer's seed: fresh each run unless one is given to replay (tests/test_fuzz.py)
 os.environ.setdefault("AITBC_FUZZ_SEED", str(random.SystemRandom().randrange(2**31)))
@@ -12,29 +19,6 @@ os.environ.setdefault("AITBC_FUZZ_SEED", str(random.SystemRandom().randrange(2**
 
 def pytest_report_header(config):
     return f"fuzz seed: AITBC_FUZZ_SEED={os.environ['AITBC_FUZZ_SEED']}"
-
-
-@pytest.fixture
-def make_key(db):
-    """make_key("client") -> (principal_id, key)."""
-
-    def make(role: str = "client", name: str | None = None):
-        issued = principal_create(name=name or f"test-{role}", role=role)
-        return issued.principal_id, issued.key
-
-    return make
-
-
-@pytest.fixture
-def service_client(settings):
-    """service_client("gpu") -> a Django test client for that service's URLconf."""
-
-    def make(service: str) -> Client:
-        settings.ROOT_URLCONF = f"aitbc_site.urls.{service}"
-        settings.AITBC_SERVICE = service
-        return Client()
-
-    return make
 
 
 @pytest.hookimpl(wrapper=True)
@@ -63,7 +47,7 @@ def committed(django_capture_on_commit_callbacks):
 @pytest.fixture(autouse=True)
 def fresh_parameters():
     """Each test starts from the parameters in its own database, not from another test's cache."""
-    from apps.governance.facade import parameters_cache_clear
+    from aitbc_site.parameters import parameters_cache_clear
 
     parameters_cache_clear()
     yield
@@ -96,18 +80,6 @@ def flush_survives_a_running_stack():
     TransactionTestCase._fixture_teardown = original
 
 
-@pytest.fixture
-def edge_profiles(db):
-    """The published edge GPU profiles the gpu migration seeds, again: a transactional test's flush empties them."""
-    import importlib
-
-    from apps.gpu.models import EdgeGpuProfile
-
-    seed = importlib.import_module("apps.gpu.migrations.0003_edge_gpu_profiles_seed")
-    for model, *values in seed.PROFILES:
-        EdgeGpuProfile.objects.update_or_create(model=model, defaults=dict(zip(seed.FIELDS, values, strict=True)))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def broker_users_dropped():
     """The broker users this run's miners got live in Redis, not in the test databases: they go with the run
@@ -116,7 +88,7 @@ def broker_users_dropped():
     import redis
     from django.conf import settings
 
-    from apps.gpu.broker import broker_users_prefix, redis_broker
+    from apps.gpu.services.broker import broker_users_prefix, redis_broker
 
     if redis_broker():
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL)

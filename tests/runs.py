@@ -11,8 +11,8 @@ from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_cancel, job_complete, job_fail
 from apps.ai.services.sweep import jobs_sweep
 from apps.gpu.models import Miner
-from apps.gpu.services import miner_deregister, miner_register
-from tests import factories
+from apps.gpu.services.miners import miner_deregister, miner_register
+from tests.ai import factories as ai_factories
 
 
 def _registered_again(miner_id) -> None:
@@ -67,7 +67,7 @@ ENDINGS = {
 
 def run(miner, client, outcome: str) -> JobAttempt:
     """One job of `client`, claimed by `miner` and ended the way `outcome` (a key of ENDINGS) names."""
-    job = factories.job(client)
+    job = ai_factories.job(client)
     assert job_claim(miner=miner).id == job.id
     ENDINGS[outcome](miner, client, job)
     attempt = JobAttempt.objects.get(job_id=job.id)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from aitbc_site.domains import FLOWER_PORT, SERVICE_PORTS
 from tests.processes import AITBC, Process, free_port_offset, http_ok, process_env, run_aitbc, wait_for
 
@@ -68,3 +70,22 @@ def stack_running(**extra_env):
         yield Stack(up, env, home, urls, f"http://127.0.0.1:{FLOWER_PORT + offset}")
     finally:
         up.stop(60)
+
+
+def gpu_host_env(stack: Stack) -> dict:
+    """What a GPU host has: no database and no broker address (the platform hands a Celery miner its own)."""
+    return {k: v for k, v in stack.env.items() if not k.startswith(("AITBC_DATABASE_URL", "AITBC_REDIS_URL"))}
+
+
+def miner_started(stack: Stack, mode: str, unit_price: str, name: str):
+    miner = stack.principal("miner", name)
+    args = [*AITBC, "miner", mode, "--url", stack.gateway, "--key", miner["key"], "--unit-price", unit_price]
+    process = Process(args, gpu_host_env(stack), stack.home / f"{name}.log")
+    headers = {"Authorization": f"Bearer {miner['key']}"}
+
+    def online():
+        response = httpx.get(f"{stack.gateway}/gpu/v1/miners/me", headers=headers)
+        return response.status_code == 200 and response.json()["online"] and response.json()
+
+    view = wait_for(online, 60, f"{name} to register and heartbeat")
+    return {**miner, "miner_id": view["miner_id"], "process": process}

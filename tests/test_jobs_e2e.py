@@ -13,12 +13,13 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 
 from aitbc_site.money import quantize
-from apps.governance.facade import CACHE_SECONDS, parameter_set
-from apps.gpu.broker import broker_user_name
+from aitbc_site.parameters import CACHE_SECONDS
+from apps.governance.facade import parameter_set
+from apps.gpu.services.broker import broker_user_name
 from apps.trading.models import Entry
-from apps.trading.selectors import account_balances, earnings_of
-from tests.processes import AITBC, Process, wait_for
-from tests.stack import stack_running
+from apps.trading.selectors.ledger import account_balances, earnings_of
+from tests.processes import wait_for
+from tests.stack import miner_started, stack_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
 
@@ -43,25 +44,6 @@ def people(stack):
     credited = stack.aitbc("wallet", "credit", client["principal_id"], "50", key=admin["key"])
     assert credited.returncode == 0, credited.stderr
     return {"admin": admin, "client": client}
-
-
-def gpu_host_env(stack) -> dict:
-    """What a GPU host has: no database and no broker address (the platform hands a Celery miner its own)."""
-    return {k: v for k, v in stack.env.items() if not k.startswith(("AITBC_DATABASE_URL", "AITBC_REDIS_URL"))}
-
-
-def miner_started(stack, mode: str, unit_price: str, name: str):
-    miner = stack.principal("miner", name)
-    args = [*AITBC, "miner", mode, "--url", stack.gateway, "--key", miner["key"], "--unit-price", unit_price]
-    process = Process(args, gpu_host_env(stack), stack.home / f"{name}.log")
-    headers = {"Authorization": f"Bearer {miner['key']}"}
-
-    def online():
-        response = httpx.get(f"{stack.gateway}/gpu/v1/miners/me", headers=headers)
-        return response.status_code == 200 and response.json()["online"] and response.json()
-
-    view = wait_for(online, 60, f"{name} to register and heartbeat")
-    return {**miner, "miner_id": view["miner_id"], "process": process}
 
 
 def job_view(stack, key: str, job_id: str) -> dict:

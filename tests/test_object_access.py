@@ -6,20 +6,20 @@ it gets 403) or public by design, with the reason. A new id-taking endpoint fail
 `test_every_id_taking_endpoint_is_classified` until it is added to one table or the other.
 """
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
-from django.test.utils import override_settings
 
 from aitbc_site.domains import DOMAINS
 from apps.ai.models import Job
 from apps.ai.services.claim import job_claim
 from apps.gpu.models import Gpu
-from tests import factories
+from tests.accounts import factories as accounts_factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 RUNNERS = ("echo", "sleep", "matmul", "multimodal")
@@ -140,16 +140,11 @@ OWNED = [
 class Caller:
     """One principal calling any service in-process, as the gateway would route it."""
 
-    def __init__(self, settings, key: str):
-        self.settings, self.key = settings, key
+    def __init__(self, api, key: str):
+        self.api, self.key = api, key
 
     def call(self, service: str, method: str, path: str, body: dict | None = None):
-        self.settings.ROOT_URLCONF = f"aitbc_site.urls.{service}"
-        self.settings.AITBC_SERVICE = service
-        return Client().generic(
-            method, path, data=b"" if body is None else _json(body), content_type="application/json",
-            headers={"X-Api-Key": self.key},
-        )  # fmt: skip
+        return self.api(service, self.key).request(method, path, body)
 
     def ok(self, service: str, method: str, path: str, body: dict | None = None) -> dict:
         response = self.call(service, method, path, body)
@@ -157,21 +152,17 @@ class Caller:
         return response.json()
 
 
-def _json(body: dict) -> bytes:
-    return json.dumps(body).encode()
+def _miner(api, gpus=(gpu_factories.H100, ORIN)):
+    principal, key = accounts_factories.principal("miner")
+    miner = gpu_factories.miner(who=principal, unit_price="0.001", gpus=gpus, runners=RUNNERS)
+    return miner, Caller(api, key)
 
 
-def _miner(settings, gpus=(factories.H100, ORIN)):
-    principal, key = factories.principal("miner")
-    miner = factories.miner(who=principal, unit_price="0.001", gpus=gpus, runners=RUNNERS)
-    return miner, Caller(settings, key)
-
-
-def _request_match(settings, buyer):
+def _request_match(api, buyer):
     body = {"trade_type": "compute", "title": "GPU hours", "requirements": {"gpu_model": "H100", "hours": 10},
             "budget": "20", "regions": ["eu"]}  # fmt: skip
     request_id = buyer.ok("trading", "POST", "/v1/trading/requests", body)["request_id"]
-    _, seller = _miner(settings)
+    _, seller = _miner(api)
     offer = {"price": "10", "specification": {"gpu_model": "NVIDIA H100 80GB", "hours": 10}, "region": "eu"}
     match_id = seller.ok("trading", "POST", f"/v1/trading/requests/{request_id}/matches", offer)["match_id"]
     return request_id, match_id
@@ -189,132 +180,132 @@ def maker(name):
 
 
 @maker("key_id")
-def _key(settings, owner, case):
+def _key(api, owner, case):
     return {"key_id": owner.ok("ai", "POST", "/v1/principals/me/keys", {"name": "second"})["key_id"]}
 
 
 @maker("job_id")
-def _job(settings, owner, case):
+def _job(api, owner, case):
     if case.owner == "client":
         return {"job_id": owner.ok("ai", "POST", "/v1/jobs", {"type": "echo", "max_price": "2"})["job_id"]}
-    client, _ = factories.funded_client("10")
-    job = factories.job(client)
+    client, _ = trading_factories.funded_client("10")
+    job = ai_factories.job(client)
     claimed = job_claim(miner=owner.miner)
     assert claimed.id == job.id
     return {"job_id": job.id, "miner_id": owner.miner.id}
 
 
 @maker("miner_id")
-def _miner_id(settings, owner, case):
+def _miner_id(api, owner, case):
     return {"miner_id": owner.miner.id}
 
 
 @maker("booking_id")
-def _booking(settings, owner, case):
-    miner, _ = _miner(settings)
+def _booking(api, owner, case):
+    miner, _ = _miner(api)
     gpu = Gpu.objects.filter(miner_id=miner.id).first()
     return {"booking_id": owner.ok("gpu", "POST", f"/v1/gpus/{gpu.id}/book", {"hours": "1"})["booking_id"]}
 
 
 @maker("offer_id")
-def _offer(settings, owner, case):
+def _offer(api, owner, case):
     body = {"gpu_model": "H100", "gpu_memory_gb": 80, "gpu_count": 1, "region": "eu", "price_per_hour": "3",
             "hours": "10"}  # fmt: skip
     return {"offer_id": owner.ok("marketplace", "POST", "/v1/offers", body)["offer_id"]}
 
 
 @maker("bid_id")
-def _bid(settings, owner, case):
+def _bid(api, owner, case):
     body = {"gpu_model": "A100", "min_gpu_memory_gb": 40, "gpu_count": 1, "max_price_per_hour": "1", "hours": "2"}
     return {"bid_id": owner.ok("marketplace", "POST", "/v1/bids", body)["bid_id"]}
 
 
 @maker("request_id")
-def _request(settings, owner, case):
-    request_id, _ = _request_match(settings, owner)
+def _request(api, owner, case):
+    request_id, _ = _request_match(api, owner)
     return {"request_id": request_id}
 
 
 @maker("match_id")
-def _match(settings, owner, case):
-    request_id, match_id = _request_match(settings, owner)
+def _match(api, owner, case):
+    request_id, match_id = _request_match(api, owner)
     return {"request_id": request_id, "match_id": match_id}
 
 
 @maker("agreement_id")
-def _agreement(settings, owner, case):
-    _, match_id = _request_match(settings, owner)
+def _agreement(api, owner, case):
+    _, match_id = _request_match(api, owner)
     return {"agreement_id": owner.ok("trading", "POST", f"/v1/trading/matches/{match_id}/accept")["agreement_id"]}
 
 
 @maker("agent_id")
-def _agent(settings, owner, case):
+def _agent(api, owner, case):
     body = {"name": "a", "skills": ["echo"], "unit_price": "0.01", "region": "eu", "miner_id": str(owner.miner.id)}
     return {"agent_id": owner.ok("hermes", "POST", "/v1/agents", body)["agent_id"]}
 
 
 @maker("workflow_id")
-def _workflow(settings, owner, case):
+def _workflow(api, owner, case):
     body = {"steps": [{"id": "a", "type": "echo", "payload": {}, "max_price": "1"}]}
     if "collaborations" in case.path:
-        _agent(settings, _principal(settings, "miner"), case)
+        _agent(api, _principal(api, "miner"), case)
     if "hybrid" in case.path:
         body["local"] = {"region": "home", "gpu_model": "RTX 4090", "queue_depth": 0, "unit_price": "0"}
     return {"workflow_id": owner.ok("hermes", "POST", case.path.split("/{")[0], body)["workflow_id"]}
 
 
 @maker("deployment_id")
-def _deployment(settings, owner, case):
-    _miner(settings, gpus=(ORIN,))
+def _deployment(api, owner, case):
+    _miner(api, gpus=(ORIN,))
     body = {"runner": "echo", "replicas": 1}
     return {"deployment_id": owner.ok("hermes", "POST", "/v1/edge/deployments", body)["deployment_id"]}
 
 
 @maker("replica_id")
-def _replica(settings, owner, case):
-    deployer = _principal(settings, "client")
+def _replica(api, owner, case):
+    deployer = _principal(api, "client")
     deployer.ok("hermes", "POST", "/v1/edge/deployments", {"runner": "echo", "replicas": 1})
     return {"replica_id": owner.ok("hermes", "GET", "/v1/edge/replicas")["items"][0]["replica_id"]}
 
 
 @maker("plugin_id")
-def _plugin(settings, owner, case):
+def _plugin(api, owner, case):
     body = {"name": f"p{uuid.uuid4().hex[:8]}", "version": "1.0.0", "kind": "runner", "entry_point": "p.runner:Runner",
             "sha256": "ab" * 32, "description": "a runner"}  # fmt: skip
     return {"plugin_id": owner.ok("plugin", "POST", "/v1/plugins/register", body)["plugin_id"]}
 
 
 @maker("benchmark_id")
-def _benchmark(settings, owner, case):
-    miner, _ = _miner(settings)
+def _benchmark(api, owner, case):
+    miner, _ = _miner(api)
     body = {"miner_ids": [str(miner.id)], "image_size": 16, "max_price_per_job": "1"}
     return {"benchmark_id": owner.ok("ai", "POST", "/v1/multimodal/benchmark", body)["benchmark_id"]}
 
 
 @maker("tune_id")
-def _tune(settings, owner, case):
+def _tune(api, owner, case):
     body = {"type": "matmul", "payload": {"repeat": 1}, "parameters": {"n": [64, 128]}, "metric": "tflops",
             "goal": "max", "max_price_per_job": "0.5"}  # fmt: skip
     return {"tune_id": owner.ok("ai", "POST", "/v1/optimization/tune", body)["tune_id"]}
 
 
 @maker("proposal_id")
-def _proposal(settings, owner, case):
+def _proposal(api, owner, case):
     body = {"title": "a rule", "category": "text"}
     return {"proposal_id": owner.ok("governance", "POST", "/v1/governance/proposals", body)["proposal_id"]}
 
 
-def _principal(settings, role):
+def _principal(api, role):
     if role == "client":
-        return Caller(settings, factories.funded_client("1000")[1])
-    miner, caller = _miner(settings)
+        return Caller(api, trading_factories.funded_client("1000")[1])
+    miner, caller = _miner(api)
     caller.miner = miner
     return caller
 
 
-def _make(settings, case: Owned, owner) -> dict:
+def _make(api, case: Owned, owner) -> dict:
     name = next(n for n in MAKERS if "{" + n + "}" in case.path)
-    return MAKERS[name](settings, owner, case)
+    return MAKERS[name](api, owner, case)
 
 
 def _read(owner, case: Owned, params: dict):
@@ -324,24 +315,23 @@ def _read(owner, case: Owned, params: dict):
     return owner.call(service, "GET", path.format(**params)).json()
 
 
-def _documents():
+def _documents(api):
     """(service, its OpenAPI document) for every service."""
     for service in DOMAINS:
-        with override_settings(ROOT_URLCONF=f"aitbc_site.urls.{service}", AITBC_SERVICE=service):
-            yield service, Client().get("/v1/openapi.json").json()
+        yield service, api(service).get("/v1/openapi.json").json()
 
 
-def _documented_id_paths() -> set[tuple[str, str, str]]:
+def _documented_id_paths(api) -> set[tuple[str, str, str]]:
     found = set()
-    for service, document in _documents():
+    for service, document in _documents(api):
         for path, operations in document["paths"].items():
             found |= {(service, method.upper(), path) for method in operations if "{" in path}
     return found
 
 
-def test_every_id_taking_endpoint_is_classified():
+def test_every_id_taking_endpoint_is_classified(api):
     classified = set(PUBLIC) | set(ADMIN_ONLY) | {(c.service, c.method, c.path) for c in OWNED}
-    assert _documented_id_paths() - classified == set()
+    assert _documented_id_paths(api) - classified == set()
 
 
 def _case_id(case: Owned) -> str:
@@ -349,12 +339,12 @@ def _case_id(case: Owned) -> str:
 
 
 @pytest.mark.parametrize("case", OWNED, ids=_case_id)
-def test_another_principal_gets_404_and_the_object_is_unchanged(settings, case):
-    owner = _principal(settings, case.owner)
-    params = _make(settings, case, owner)
+def test_another_principal_gets_404_and_the_object_is_unchanged(api, case):
+    owner = _principal(api, case.owner)
+    params = _make(api, case, owner)
     before = _read(owner, case, params)
 
-    stranger = _principal(settings, case.owner)
+    stranger = _principal(api, case.owner)
     refused = stranger.call(case.service, case.method, case.path.format(**params), case.body)
 
     assert refused.status_code == case.stranger, refused.content
@@ -362,22 +352,22 @@ def test_another_principal_gets_404_and_the_object_is_unchanged(settings, case):
 
 
 @pytest.mark.parametrize("case", [c for c in OWNED if c.lower], ids=_case_id)
-def test_a_role_that_may_not_call_it_gets_403_and_the_object_is_unchanged(settings, case):
-    owner = _principal(settings, case.owner)
-    params = _make(settings, case, owner)
+def test_a_role_that_may_not_call_it_gets_403_and_the_object_is_unchanged(api, case):
+    owner = _principal(api, case.owner)
+    params = _make(api, case, owner)
     before = _read(owner, case, params)
 
-    lower = _principal(settings, case.lower)
+    lower = _principal(api, case.lower)
     refused = lower.call(case.service, case.method, case.path.format(**params), case.body)
 
     assert refused.status_code == 403, refused.content
     assert _read(owner, case, params) == before
 
 
-def test_a_stranger_sees_an_open_request_but_none_of_its_offers(settings):
-    buyer = _principal(settings, "client")
-    request_id, match_id = _request_match(settings, buyer)
-    stranger = _principal(settings, "miner")
+def test_a_stranger_sees_an_open_request_but_none_of_its_offers(api):
+    buyer = _principal(api, "client")
+    request_id, match_id = _request_match(api, buyer)
+    stranger = _principal(api, "miner")
 
     seen = stranger.ok("trading", "GET", f"/v1/trading/requests/{request_id}/matches")
 
@@ -414,9 +404,9 @@ def _request_fields(document: dict, schema: dict) -> set[str]:
     return names
 
 
-def test_no_request_body_lets_a_caller_set_a_field_the_server_owns():
+def test_no_request_body_lets_a_caller_set_a_field_the_server_owns(api):
     settable = set()
-    for service, document in _documents():
+    for service, document in _documents(api):
         for path, operations in document["paths"].items():
             for method, operation in operations.items():
                 body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
@@ -427,11 +417,11 @@ def test_no_request_body_lets_a_caller_set_a_field_the_server_owns():
 
 @pytest.mark.parametrize("role", ["client", "miner"])
 @pytest.mark.parametrize("endpoint", ADMIN_ONLY, ids=" ".join)
-def test_an_admin_only_endpoint_refuses_other_roles_with_403(settings, endpoint, role):
+def test_an_admin_only_endpoint_refuses_other_roles_with_403(api, endpoint, role):
     service, method, path = endpoint
-    target = factories.funded_client("10")[0]
-    ids = {"principal_id": target.id, "job_id": factories.job(target).id}
+    target = trading_factories.funded_client("10")[0]
+    ids = {"principal_id": target.id, "job_id": ai_factories.job(target).id}
 
-    refused = _principal(settings, role).call(service, method, path.format(**ids), ADMIN_ONLY[endpoint])
+    refused = _principal(api, role).call(service, method, path.format(**ids), ADMIN_ONLY[endpoint])
 
     assert refused.status_code == 403, refused.content

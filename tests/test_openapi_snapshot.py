@@ -9,23 +9,20 @@ import os
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from django.test.utils import override_settings
 
 from aitbc_site.domains import DOMAINS
 
 SNAPSHOTS = Path(__file__).parent / "openapi"
 
 
-def document_of(service: str) -> dict:
-    with override_settings(ROOT_URLCONF=f"aitbc_site.urls.{service}", AITBC_SERVICE=service):
-        return Client().get("/v1/openapi.json").json()
+def document_of(api, service: str) -> dict:
+    return api(service).get("/v1/openapi.json").json()
 
 
 @pytest.mark.parametrize("service", DOMAINS)
-def test_the_openapi_document_matches_its_snapshot(service):
+def test_the_openapi_document_matches_its_snapshot(api, service):
     snapshot = SNAPSHOTS / f"{service}.json"
-    document = document_of(service)
+    document = document_of(api, service)
     if os.environ.get("AITBC_UPDATE_OPENAPI"):
         snapshot.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     assert document == json.loads(snapshot.read_text()), (
@@ -34,9 +31,9 @@ def test_the_openapi_document_matches_its_snapshot(service):
 
 
 @pytest.mark.parametrize("service", DOMAINS)
-def test_operation_ids_name_the_service_and_function_only_so_moving_a_view_keeps_the_contract(service):
+def test_operation_ids_name_the_service_and_function_only_so_moving_a_view_keeps_the_contract(api, service):
     paths_of: dict[str, set] = {}
-    for path, methods in document_of(service)["paths"].items():
+    for path, methods in document_of(api, service)["paths"].items():
         for op in methods.values():
             paths_of.setdefault(op["operationId"], set()).add(path)
     assert all(len(paths) == 1 for paths in paths_of.values()), f"{service}: two views share an operationId"

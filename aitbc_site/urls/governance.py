@@ -3,9 +3,7 @@ from ninja import NinjaAPI
 
 from aitbc_site.api import install_error_handlers
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
-from apps.governance.api import router
-from apps.governance.api_reports import router as reports_router
-from apps.governance.transactions import transactions_router
+from apps.governance.api import proposals_router, reports_router, transactions_router
 from apps.governance.treasury import governance_status
 
 # the seed's /governance/status beside /v1/...
@@ -22,7 +20,7 @@ def status(request):
 
 
 urlpatterns = [
-    *service_urlpatterns("governance", [("/", router), ("/", reports_router), ("/", transactions_router())]),
+    *service_urlpatterns("governance", [("/", proposals_router), ("/", reports_router), ("/", transactions_router())]),
     path("", seed.urls),
 ]
 handler404 = json_not_found

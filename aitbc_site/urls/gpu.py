@@ -1,12 +1,14 @@
 from django.urls import path
 
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
-from apps.gpu.api import gpu_status, router
-from apps.gpu.market_api import market_router
-from apps.marketplace.transactions import transactions_router
+from apps.ai.api import miners_router as job_protocol_router
+from apps.gpu.api import gpu_status, market_router, miners_router
+from apps.marketplace.api import transactions_router
 
 urlpatterns = [
-    *service_urlpatterns("gpu", [("/", router), ("/", market_router), ("/", transactions_router())]),
+    *service_urlpatterns(
+        "gpu", [("/", job_protocol_router), ("/", miners_router), ("/", market_router), ("/", transactions_router())]
+    ),
     path("gpu/status", gpu_status, name="gpu-status"),
 ]
 handler404 = json_not_found

@@ -1,8 +1,7 @@
 from django.urls import path
 
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
-from apps.monitoring.api import router
-from apps.monitoring.views import dashboard_page
+from apps.monitoring.api import dashboard_page, router
 
 urlpatterns = [
     *service_urlpatterns("monitoring", [("/", router)]),

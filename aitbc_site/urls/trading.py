@@ -4,9 +4,7 @@ from ninja import NinjaAPI
 from aitbc_site.api import install_error_handlers
 from aitbc_site.urls.common import json_not_found, json_server_error, service_urlpatterns
 from apps.trading.api import explorer_router, router
-from apps.trading.selectors_trades import trading_status
-from apps.trading.trades_api import events
-from apps.trading.trades_api import router as trades_router
+from apps.trading.selectors.trades import trading_status
 
 # the seed's paths (/blocks, /blocks/{id}, /receipts, /transactions/{tx_hash}) beside /v1/explorer/...
 seed = NinjaAPI(title="AITBC trading (seed paths)", urls_namespace="trading-seed", docs_url=None, openapi_url=None)
@@ -21,9 +19,7 @@ def status(request):
 
 
 urlpatterns = [
-    *service_urlpatterns(
-        "trading", [("/", router), ("/", events), ("/explorer", explorer_router(v1=True)), ("/trading", trades_router)]
-    ),
+    *service_urlpatterns("trading", [("/", router)]),
     path("", seed.urls),
 ]
 handler404 = json_not_found

@@ -38,7 +38,7 @@ class ApiKeyAuth(HttpBearer):
             allowed = " or ".join(sorted(self.roles))
             raise Forbidden(f"this endpoint is for {allowed} keys; yours is a {principal.role} key")
         rate_limit_take(principal)
-        request.principal = principal
+        request.principal = principal  # type: ignore[attr-defined]  # our own attribute: the stubs know only Django's
         return principal
 
 

@@ -3,7 +3,11 @@
 from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from django.db.models import Q
+from django.utils import timezone
+
 from aitbc_site.hooks import Hook
+from apps.accounts.models import ApiKey, Principal
 
 # Called after a principal's key (or every key) is revoked, with principal_id=: the gpu app drops that
 # miner's broker user, so a revoked key's holder loses the broker as well as the API.
@@ -26,19 +30,12 @@ class PrincipalView:
 
 
 def principal_get(principal_id: UUID) -> PrincipalView | None:
-    from apps.accounts.models import Principal
-
     principal = Principal.objects.filter(id=principal_id, is_active=True).first()
     return PrincipalView.from_model(principal) if principal else None
 
 
 def principals_live(principal_ids) -> set[UUID]:
     """Those of these principals that are active and hold a key that is neither revoked nor expired."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from apps.accounts.models import ApiKey
-
     keys = ApiKey.objects.filter(principal_id__in=list(principal_ids), principal__is_active=True, revoked_at=None)
     keys = keys.filter(Q(expires_at=None) | Q(expires_at__gt=timezone.now()))
     return set(keys.values_list("principal_id", flat=True))

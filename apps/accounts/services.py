@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from apps.accounts.facade import keys_revoked
 from apps.accounts.keys import SHOWN_PREFIX_LENGTH, api_key_generate, api_key_hash
 from apps.accounts.models import ApiKey, Principal, Role
 
-NAME_MAX = Principal._meta.get_field("name").max_length
+NAME_MAX = cast(int, Principal._meta.get_field("name").max_length)  # a CharField: it has one
 
 
 @dataclass(frozen=True)

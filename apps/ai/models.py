@@ -135,7 +135,7 @@ class Benchmark(models.Model):
 
 class BenchmarkRun(models.Model):
     """One benchmark job on one miner and, once it completed, its seconds by the platform's clock, from the
-    claim to the result (apps.ai.speeds), not the duration the miner reported."""
+    claim to the result (apps.ai.selectors.speeds), not the duration the miner reported."""
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="runs")
     miner_id = models.UUIDField()

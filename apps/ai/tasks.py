@@ -2,9 +2,11 @@ from uuid import UUID
 
 from celery import shared_task
 
+from apps.ai.services.benchmarks import benchmarks_refresh_running
 from apps.ai.services.dispatch import job_dispatch
 from apps.ai.services.lifecycle import job_settle_completed
 from apps.ai.services.sweep import jobs_sweep
+from apps.ai.services.tuning import tunes_refresh_running
 
 
 @shared_task(name="ai.sweep_jobs", soft_time_limit=50, time_limit=60)
@@ -35,7 +37,5 @@ def settle_job(job_id: str) -> str | None:
 @shared_task(name="ai.refresh_studies", soft_time_limit=25, time_limit=30)
 def refresh_studies() -> dict:
     """Benchmarks and parameter sweeps follow their jobs: measured seconds stored, best trials named."""
-    from apps.ai.benchmarks import benchmarks_refresh_running
-    from apps.ai.tuning import tunes_refresh_running
 
     return {"benchmarks_finished": benchmarks_refresh_running(), "tunes_finished": tunes_refresh_running()}

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aitbc_site.errors import Invalid
 from aitbc_site.money import money, money_str, quantize_down, quantize_up
-from apps.governance.facade import parameter_get
+from aitbc_site.parameters import parameter_get
 
 BPS = 10000
 

@@ -1,6 +1,5 @@
 """Reads: proposals (with their status at this moment), votes, profiles, parameters, the event log."""
 
-from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import Count, Q, Sum
@@ -8,11 +7,10 @@ from django.utils import timezone
 
 from aitbc_site.errors import NotFound
 from aitbc_site.money import ZERO, money_str
+from aitbc_site.parameters import PARAMETERS, parameters_all
 from aitbc_site.times import iso
-from apps.governance.facade import parameters_all
 from apps.governance.lifecycle import status_at, status_filter, with_cast
 from apps.governance.models import Delegation, Event, GovernanceProfile, Proposal, Vote
-from apps.governance.parameters import PARAMETERS
 from apps.governance.power import power_breakdown
 
 
@@ -179,7 +177,3 @@ def delegations_summary(since=None, until=None) -> dict:
         "delegations_started": Delegation.objects.filter(window).count(),
         "delegations_open": Delegation.objects.filter(ended_at=None).count(),
     }
-
-
-def decimal_sum(values) -> Decimal:
-    return sum((Decimal(v) for v in values), ZERO)

@@ -2,10 +2,10 @@ from django.contrib import admin
 
 from aitbc_site.admin import OperatorActions, ReadOnlyAdmin, ReadOnlyInline
 from apps.accounts.facade import operator_principal
-from apps.gpu.bookings import booking_release
-from apps.gpu.facade import miner_is_online
 from apps.gpu.models import EdgeGpuProfile, Gpu, GpuBooking, GpuReview, GpuSample, Miner
-from apps.gpu.services import miner_deregister
+from apps.gpu.selectors.miners import miner_is_online
+from apps.gpu.services.bookings import booking_release
+from apps.gpu.services.miners import miner_deregister
 
 
 class GpuInline(ReadOnlyInline):

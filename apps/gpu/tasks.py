@@ -1,9 +1,9 @@
 from celery import shared_task
 
 from apps.accounts.facade import principals_live
-from apps.gpu.bookings import booking_escrows_orphaned_release, bookings_settle_due
-from apps.gpu.broker import broker_users_sync
-from apps.gpu.services import gpu_samples_prune
+from apps.gpu.services.bookings import booking_escrows_orphaned_release, bookings_settle_due
+from apps.gpu.services.broker import broker_users_sync
+from apps.gpu.services.miners import gpu_samples_prune
 
 
 @shared_task(name="gpu.settle_bookings", acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)

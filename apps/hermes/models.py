@@ -10,6 +10,8 @@ from django.db.models import Q
 
 from aitbc_site.money import MoneyField
 
+REF = "$from"  # a step payload value {"$from": "step_id.path"} is that step's result at path
+
 
 class Agent(models.Model):
     """A named offer of skills (job types) served by one miner, owned by that miner's operator."""

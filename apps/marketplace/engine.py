@@ -13,7 +13,8 @@ offer's GPUs online and unbooked (gpu service), less those the run's earlier fil
 
 Each fill then moves its part of the bid's escrow into an escrow of its own, books the GPUs (gpu
 service) and opens the agreement of the fill (trading; its booking settles it). Those steps are
-keyed by the fill and repeated until done (`fills_complete`). A booking refused because the GPUs
+keyed by the fill and repeated until done (`fills_complete`; the runs that match and then complete, one order's,
+one class's and the periodic one, are in services.py). A booking refused because the GPUs
 went meanwhile (another booking, the miner offline) refuses the fill: its hours go back to the bid
 and the offer, its escrow back into the bid's, and no money moves to the miner.
 """
@@ -29,8 +30,7 @@ from aitbc_site.locks import advisory_lock
 from aitbc_site.money import ZERO, quantize_down
 from apps.gpu.facade import gpu_booking_open, gpus_free
 from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
-from apps.trading.facade import escrow_return, escrows_held, market_agreement_open
-from apps.trading.services.ledger import hold_release, hold_transfer
+from apps.trading.facade import escrow_move, escrow_release, escrow_return, escrows_held, market_agreement_open
 
 log = logging.getLogger(__name__)
 DB = "marketplace"
@@ -212,7 +212,7 @@ def fill_complete(fill_id) -> Fill:
 
 def _fill_book(fill: Fill) -> None:
     """The fill's escrow and booking, then its agreement; a booking refused for want of GPUs refuses the fill."""
-    hold_transfer(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
+    escrow_move(from_key=bid_hold_key(fill.bid_id), to_key=fill_hold_key(fill.id), amount=fill.amount)
     try:
         booking_id = gpu_booking_open(
             key=f"fill:{fill.id}",
@@ -273,7 +273,7 @@ def bid_hold_release_unused(bid_id) -> bool:
     is funded from that hold later (the periodic run), and could never be once it was released."""
     if Fill.objects.filter(bid_id=bid_id, status=FillStatus.PENDING).exists():
         return False
-    hold_release(key=bid_hold_key(bid_id))
+    escrow_release(key=bid_hold_key(bid_id))
     return True
 
 
@@ -285,26 +285,6 @@ def fills_complete(fills) -> None:
             log.exception("fill %s could not be completed yet", fill.id)
 
 
-def book_match(order: Bid | Offer) -> list[Fill]:
-    """Matches a new (or retried) bid or offer against the best resting orders, then makes the escrow and
-    bookings of its fills, those of earlier tries included (bounded; the periodic run finishes the rest)."""
-    if isinstance(order, Bid):
-        fills, pending = bid_match(order.id), Fill.objects.filter(bid_id=order.id)
-    else:
-        fills, pending = offer_match(order.id), Fill.objects.filter(offer_id=order.id)
-    fills_complete(list(pending.filter(status=FillStatus.PENDING).order_by("created_at")[:MATCH_DEPTH]))
-    return fills
-
-
-def class_book_match(gpu_class: str, *, bids: int | None = None) -> list[Fill]:
-    """One engine run for a class (its best `bids` bids, or all), then the escrow and bookings of the fills
-    left pending in it."""
-    fills = class_match(gpu_class, bids=bids)
-    pending = Fill.objects.filter(status=FillStatus.PENDING, bid__gpu_class=gpu_class).order_by("created_at")
-    fills_complete(list(pending if bids is None else pending[: bids * MATCH_DEPTH]))
-    return fills
-
-
 def fill_escrows_refused_return() -> int:
     """Puts back into their bids' escrow what refused fills still hold (a crash between storing a refusal and
     moving its escrow back leaves some); returns how many."""
@@ -312,11 +292,3 @@ def fill_escrows_refused_return() -> int:
     refused = list(Fill.objects.filter(id__in=held, status=FillStatus.REFUSED))
     fills_complete(refused)
     return len(refused)
-
-
-def books_match_all() -> int:
-    """The periodic run: every class with live orders, and fills whose escrow or booking is unfinished."""
-    fill_escrows_refused_return()
-    classes = set(Bid.objects.filter(status__in=LIVE).values_list("gpu_class", flat=True))
-    classes |= set(Fill.objects.filter(status=FillStatus.PENDING).values_list("bid__gpu_class", flat=True))
-    return sum(len(class_book_match(gpu_class)) for gpu_class in sorted(classes))

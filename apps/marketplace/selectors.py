@@ -102,8 +102,11 @@ def bid_unmatched_reasons(bid: Bid) -> list[str]:
             return [reason(remaining)]
         remaining = narrowed
     best = remaining.order_by("price_per_hour").first()
-    if best.price_per_hour > bid.max_price_per_hour:
-        return [f"price: best ask {_per_hour(best.price_per_hour)} is above your {_per_hour(bid.max_price_per_hour)}"]
+    if best is None:  # the last such offer was filled or withdrawn since the exists() above (another statement)
+        return [f"offers: the {bid.gpu_model} offers that fit were just taken or withdrawn"]
+    best_ask = best.price_per_hour
+    if best_ask > bid.max_price_per_hour:
+        return [f"price: best ask {_per_hour(best_ask)} is above your {_per_hour(bid.max_price_per_hour)}"]
     affordable = remaining.filter(price_per_hour__lte=bid.max_price_per_hour).order_by("price_per_hour", "created_at")
     if not any(_has_free_gpus(offer, bid) for offer in affordable[:OFFERS_CHECKED_FOR_GPUS]):
         return [f"gpus: the {bid.gpu_model} offers within your price have no {bid.gpu_count} GPUs free now"]
@@ -266,7 +269,7 @@ def offers_filter(expression: str) -> Q:
         except ValueError:
             raise Invalid(f"filter: {field} needs a {KINDS[kind]}, not {raw[:50]!r}") from None
         if field == "gpu_model":
-            field, value = "gpu_class", gpu_class_of(value)
+            field, value = "gpu_class", gpu_class_of(raw)  # the value: _text returns raw as it is
             if not Offer.objects.filter(gpu_class=value).exists():
                 known = Offer.objects.order_by("gpu_model").values_list("gpu_model", flat=True).distinct()[:20]
                 raise Invalid(f"filter: unknown GPU model {raw!r}; offered models: {', '.join(known) or 'none'}")

@@ -1,4 +1,5 @@
-"""Placing and withdrawing orders. Bids hold their most expensive outcome in escrow until they end."""
+"""Placing and withdrawing orders, and the engine runs that match them. Bids hold their most expensive outcome in
+escrow until they end."""
 
 import uuid
 from datetime import timedelta
@@ -12,14 +13,51 @@ from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.money import quantize_up
 from apps.accounts.facade import PrincipalView
 from apps.gpu.facade import MinerView, gpus_free, miner_for_principal
-from apps.marketplace.engine import bid_hold_key, bid_hold_release_unused, book_match, fills_complete, gpu_class_of
-from apps.marketplace.models import LIVE, Bid, FillStatus, Offer, OrderStatus
-from apps.trading.facade import escrows_orphaned_release
-from apps.trading.services.ledger import hold_place
+from apps.marketplace.engine import (
+    MATCH_DEPTH,
+    bid_hold_key,
+    bid_hold_release_unused,
+    bid_match,
+    class_match,
+    fill_escrows_refused_return,
+    fills_complete,
+    gpu_class_of,
+    offer_match,
+)
+from apps.marketplace.models import LIVE, Bid, Fill, FillStatus, Offer, OrderStatus
+from apps.trading.facade import escrow_hold, escrows_orphaned_release
 
 DB = "marketplace"
 ORPHAN_AFTER = timedelta(minutes=5)
 BID_TERMS = ("client_id", "gpu_model", "min_gpu_memory_gb", "gpu_count", "region", "max_price_per_hour", "hours")
+
+
+def book_match(order: Bid | Offer) -> list[Fill]:
+    """Matches a new (or retried) bid or offer against the best resting orders, then makes the escrow and
+    bookings of its fills, those of earlier tries included (bounded; the periodic run finishes the rest)."""
+    if isinstance(order, Bid):
+        fills, pending = bid_match(order.id), Fill.objects.filter(bid_id=order.id)
+    else:
+        fills, pending = offer_match(order.id), Fill.objects.filter(offer_id=order.id)
+    fills_complete(list(pending.filter(status=FillStatus.PENDING).order_by("created_at")[:MATCH_DEPTH]))
+    return fills
+
+
+def class_book_match(gpu_class: str, *, bids: int | None = None) -> list[Fill]:
+    """One engine run for a class (its best `bids` bids, or all), then the escrow and bookings of the fills
+    left pending in it."""
+    fills = class_match(gpu_class, bids=bids)
+    pending = Fill.objects.filter(status=FillStatus.PENDING, bid__gpu_class=gpu_class).order_by("created_at")
+    fills_complete(list(pending if bids is None else pending[: bids * MATCH_DEPTH]))
+    return fills
+
+
+def books_match_all() -> int:
+    """The periodic run: every class with live orders, and fills whose escrow or booking is unfinished."""
+    fill_escrows_refused_return()
+    classes = set(Bid.objects.filter(status__in=LIVE).values_list("gpu_class", flat=True))
+    classes |= set(Fill.objects.filter(status=FillStatus.PENDING).values_list("bid__gpu_class", flat=True))
+    return sum(len(class_book_match(gpu_class)) for gpu_class in sorted(classes))
 
 
 def offer_create(
@@ -102,7 +140,7 @@ def bid_create(
         remaining_hours=hours,
     )
     amount = _bid_hold_amount(max_price_per_hour, hours, gpu_count)
-    hold_place(owner_id=client.id, key=bid_hold_key(bid.id), amount=amount, what="this bid")
+    escrow_hold(owner_id=client.id, key=bid_hold_key(bid.id), amount=amount, what="this bid")
     bid = _bid_record(bid)
     book_match(bid)
     bid.refresh_from_db()

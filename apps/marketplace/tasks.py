@@ -1,7 +1,6 @@
 from celery import shared_task
 
-from apps.marketplace.engine import books_match_all
-from apps.marketplace.services import bid_escrows_orphaned_release
+from apps.marketplace.services import bid_escrows_orphaned_release, books_match_all
 
 
 @shared_task(name="marketplace.match_books", soft_time_limit=50, time_limit=60)

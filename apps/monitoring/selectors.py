@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, Max
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
+from aitbc_site.celery import app
 from aitbc_site.money import money_str
 from aitbc_site.queues import CONTROL_PLANE_QUEUES
 from aitbc_site.times import iso
@@ -44,8 +45,6 @@ def queue_depths() -> dict:
 
     Asked of the broker through kombu: LLEN of the queue's lists on Redis, the queue's message files on
     the embedded filesystem broker."""
-    from aitbc_site.celery import app
-
     names = [*CONTROL_PLANE_QUEUES, *gpu.gpu_queue_names()]
     try:
         with app.connection_for_read() as connection:

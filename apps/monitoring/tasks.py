@@ -13,7 +13,7 @@ from apps.monitoring.services import health_samples_prune, health_samples_record
 @shared_task(name="monitoring.worker_probe")
 def worker_probe(probe_id: str | None = None, sent_at: str | None = None) -> dict:
     """A round trip through the broker to a worker and its database (beat sends one every 30 s)."""
-    sent = parse_datetime(sent_at) if sent_at else timezone.now()
+    sent = (parse_datetime(sent_at) if sent_at else None) or timezone.now()  # a malformed moment: now
     probe = worker_probe_record(probe_id=uuid.UUID(probe_id) if probe_id else uuid.uuid4(), sent_at=sent)
     return {"probe_id": str(probe.id), "hostname": probe.hostname, "pid": probe.pid}
 

@@ -2,18 +2,17 @@
 
 from uuid import UUID
 
+from apps.plugin.models import Plugin, PluginKind
+from apps.plugin.services import installs_report
+
 
 def runner_plugin_types() -> list[str]:
     """Job types that a registered runner plugin provides (at least one version not yanked)."""
-    from apps.plugin.models import Plugin, PluginKind
-
     rows = Plugin.objects.filter(kind=PluginKind.RUNNER, yanked_at__isnull=True).values_list("name", flat=True)
     return sorted(set(rows))
 
 
 def runner_plugin_registered(job_type: str) -> bool:
-    from apps.plugin.models import Plugin, PluginKind
-
     return Plugin.objects.filter(name=job_type, kind=PluginKind.RUNNER, yanked_at__isnull=True).exists()
 
 
@@ -24,8 +23,6 @@ def capabilities_checked(*, miner_id: UUID, principal_id: UUID, capabilities: di
     keeps a plugin's job type only when that install is verified, and drops a registered plugin's job type
     that the miner lists without reporting the plugin behind it: matching then never offers it such jobs.
     """
-    from apps.plugin.services import installs_report
-
     reports = [dict(p) for p in capabilities.get("plugins") or ()]
     installs = installs_report(miner_id=miner_id, principal_id=principal_id, reports=reports)
     verdicts = {i.name: i for i in installs}

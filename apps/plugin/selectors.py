@@ -1,5 +1,6 @@
 """Reads of the plugin registry: plugins, the marketplace listing, installs, reviews and analytics."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q
@@ -7,7 +8,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q
 from aitbc_site.errors import NotFound
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
-from apps.ai import facade as ai
+from apps.plugin.contracts import job_type_counts
 from apps.plugin.models import InstallStatus, Plugin, PluginInstall, PluginKind, PluginReview
 
 
@@ -35,7 +36,7 @@ def _ratings(plugin_ids) -> dict:
     return {r["plugin_id"]: {"average": round(float(r["a"]), 2), "count": r["n"]} for r in rows}
 
 
-def plugin_views(plugins: list[Plugin]) -> list[dict]:
+def plugin_views(plugins: Sequence[Plugin]) -> list[dict]:
     ids = [p.id for p in plugins]
     installs, ratings = _install_counts(ids), _ratings(ids)
     empty = {s: 0 for s in InstallStatus.values}
@@ -85,7 +86,7 @@ def marketplace_list(*, kind=None, q=None, limit=50, offset=0) -> tuple[int, lis
     versions: dict[str, list[str]] = {}
     for name, version in Plugin.objects.filter(name__in=[p.name for p in page]).values_list("name", "version"):
         versions.setdefault(name, []).append(version)
-    jobs = ai.job_type_counts([v["name"] for v in views if v["kind"] == PluginKind.RUNNER])
+    jobs = job_type_counts([v["name"] for v in views if v["kind"] == PluginKind.RUNNER])
     for view in views:
         view["versions"] = sorted(versions[view["name"]])
         view["jobs_completed"] = jobs.get(view["name"], {}).get("completed", 0)
@@ -150,7 +151,7 @@ def plugin_analytics(*, limit=50, offset=0) -> dict:
     plugins = Plugin.objects.order_by("name", "created_at", "id")
     views = plugin_views(list(plugins[offset : offset + limit]))
     runners = Plugin.objects.filter(kind=PluginKind.RUNNER).order_by("name").values_list("name", flat=True)
-    jobs = ai.job_type_counts(list(runners.distinct()))
+    jobs = job_type_counts(list(runners.distinct()))
     items = []
     for view in views:
         of_type = jobs.get(view["name"], {"completed": 0, "failed": 0, "by_version": {}})

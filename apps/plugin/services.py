@@ -7,8 +7,10 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aitbc_miner.runners import builtin_runner
 from aitbc_site.errors import Conflict, Forbidden, Invalid, NotFound
 from apps.accounts.facade import PrincipalView
+from apps.plugin.contracts import verdicts_changed
 from apps.plugin.models import InstallStatus, Plugin, PluginInstall, PluginKind, PluginReview
 
 DB = "plugin"
@@ -30,8 +32,6 @@ class PluginSpec:
 
 
 def _checked(spec: PluginSpec) -> PluginSpec:
-    from aitbc_miner.runners import builtin_runner
-
     if not NAME.match(spec.name):
         raise Invalid("name: lowercase letters, digits, '-' and '_', starting with a letter, at most 64")
     if not VERSION.match(spec.version):
@@ -163,8 +163,6 @@ def install_check(*, miner_id: UUID, principal_id: UUID, report: dict) -> Plugin
 def installs_recheck(plugin: Plugin) -> int:
     """After a registration or a yank: the verdicts of installs of that name and version, again, and the
     runners of the miners that reported them (so jobs of that type reach them, or stop reaching them)."""
-    from apps.gpu import facade as gpu
-
     changed = 0
     installs = list(PluginInstall.objects.filter(name=plugin.name, version=plugin.version))
     for install in installs:
@@ -173,5 +171,5 @@ def installs_recheck(plugin: Plugin) -> int:
         changed += PluginInstall.objects.filter(id=install.id).update(
             status=status, plugin=registered, detail=detail[:500], updated_at=timezone.now()
         )
-    gpu.miners_plugins_recheck({install.miner_id for install in installs})
+    verdicts_changed({install.miner_id for install in installs})
     return changed

@@ -6,7 +6,8 @@ Each part is between 0 and 1 and shown to the buyer with the weighted total.
 from decimal import Decimal
 from uuid import UUID
 
-from apps.gpu.facade import miner_track_record
+from apps.trading.contracts import seller_track_record
+from apps.trading.models import AgreementStatus, TradeAgreement
 
 WEIGHTS = {"price": 0.4, "fit": 0.3, "reputation": 0.2, "region": 0.1}
 
@@ -45,11 +46,9 @@ def _meets(check, want, have) -> bool:
 
 def seller_reputation(seller_id: UUID) -> tuple[float, dict]:
     """From the seller's record as the platform saw it: its miner's runs completed or failed (lost leases and
-    expiries included, see gpu.miner_track_record), and trades it settled or walked away from. Nothing the
+    expiries included, see gpu.miner_track_record, its provider), and trades it settled or walked away from. Nothing the
     seller sends (its offer's specification included) enters it."""
-    from apps.trading.models import AgreementStatus, TradeAgreement
-
-    completed, failed = miner_track_record(seller_id)
+    completed, failed = seller_track_record(seller_id)
     agreements = TradeAgreement.objects.filter(seller_id=seller_id)
     settled = agreements.filter(status=AgreementStatus.SETTLED).count()
     canceled = agreements.filter(status=AgreementStatus.CANCELED).count()

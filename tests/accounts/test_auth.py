@@ -2,15 +2,14 @@
 
 import pytest
 from django.db import OperationalError
-from django.test import Client
 
 from apps.accounts.services import principal_revoke
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-def test_no_key_is_401_with_the_error_shape(service_client):
-    response = service_client("gpu").get("/v1/principals/me")
+def test_no_key_is_401_with_the_error_shape(api):
+    response = api("gpu").get("/v1/principals/me")
     assert response.status_code == 401
     assert response.json() == {
         "detail": "missing or unknown API key (send Authorization: Bearer KEY)",
@@ -18,42 +17,36 @@ def test_no_key_is_401_with_the_error_shape(service_client):
     }
 
 
-def test_an_unknown_key_is_401(service_client):
-    response = service_client("ai").get("/v1/principals/me", headers={"Authorization": "Bearer aitbc_nope"})
+def test_an_unknown_key_is_401(api):
+    response = api("ai").get("/v1/principals/me", headers={"Authorization": "Bearer aitbc_nope"})
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize("service", ["gpu", "trading", "plugin"])
-def test_a_key_works_as_bearer_or_x_api_key_on_every_service(service_client, make_key, service):
+def test_a_key_works_as_bearer_or_x_api_key_on_every_service(api, make_key, service):
     principal_id, key = make_key("client", "alice")
-    client = service_client(service)
+    client = api(service)
     for headers in ({"Authorization": f"Bearer {key}"}, {"X-Api-Key": key}):
         response = client.get("/v1/principals/me", headers=headers)
         assert response.status_code == 200, response.content
         assert response.json() == {"principal_id": str(principal_id), "name": "alice", "role": "client"}
 
 
-def test_a_revoked_key_is_401(service_client, make_key):
+def test_a_revoked_key_is_401(api, make_key):
     principal_id, key = make_key()
     principal_revoke(principal_id=principal_id)
-    response = service_client("gpu").get("/v1/principals/me", headers={"X-Api-Key": key})
+    response = api("gpu").get("/v1/principals/me", headers={"X-Api-Key": key})
     assert response.status_code == 401
 
 
-@pytest.fixture
-def probe(settings):
-    settings.ROOT_URLCONF = "tests.accounts.probe_urls"
-    return Client()
+def post_thing(api, body, key):
+    return api("tests.accounts.probe_urls", key).post("/probe/things", body)
 
 
-def post_thing(probe, body, key, content_type="application/json"):
-    return probe.post("/probe/things", data=body, content_type=content_type, headers={"Authorization": f"Bearer {key}"})
-
-
-def test_a_known_key_with_the_wrong_role_is_403(probe, make_key):
+def test_a_known_key_with_the_wrong_role_is_403(api, make_key):
     _, key = make_key("client")
-    response = post_thing(probe, {"name": "a", "count": 1}, key)
+    response = post_thing(api, {"name": "a", "count": 1}, key)
     assert response.status_code == 403
     assert response.json() == {
         "detail": "this endpoint is for admin keys; yours is a client key",
@@ -61,44 +54,44 @@ def test_a_known_key_with_the_wrong_role_is_403(probe, make_key):
     }
 
 
-def test_the_right_role_passes(probe, make_key):
+def test_the_right_role_passes(api, make_key):
     _, key = make_key("admin")
-    response = post_thing(probe, {"name": "a", "count": 1}, key)
+    response = post_thing(api, {"name": "a", "count": 1}, key)
     assert response.status_code == 200
     assert response.json() == {"name": "a", "count": 1}
 
 
-def test_validation_is_422_naming_the_field(probe, make_key):
+def test_validation_is_422_naming_the_field(api, make_key):
     _, key = make_key("admin")
-    response = post_thing(probe, {"name": "a", "count": "many"}, key)
+    response = post_thing(api, {"name": "a", "count": "many"}, key)
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["detail"].startswith("count:")
 
 
-def test_malformed_json_is_400(probe, make_key):
+def test_malformed_json_is_400(api, make_key):
     _, key = make_key("admin")
-    response = post_thing(probe, b"{not json", key)
+    response = post_thing(api, b"{not json", key)
     assert response.status_code == 400
     assert response.json() == {"detail": "the request body is not valid JSON", "code": "malformed_json"}
 
 
-def test_a_body_over_the_limit_is_413(probe, make_key, settings):
+def test_a_body_over_the_limit_is_413(api, make_key, settings):
     _, key = make_key("admin")
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-    response = post_thing(probe, {"name": "x" * 200, "count": 1}, key)
+    response = post_thing(api, {"name": "x" * 200, "count": 1}, key)
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
 
-def test_an_unknown_path_is_a_json_404(service_client):
-    response = service_client("hermes").get("/v1/nothing-here")
+def test_an_unknown_path_is_a_json_404(api):
+    response = api("hermes").get("/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
 
-def test_a_database_without_a_free_connection_is_a_503_to_retry_not_a_500(service_client, make_key, monkeypatch):
+def test_a_database_without_a_free_connection_is_a_503_to_retry_not_a_500(api, make_key, monkeypatch):
     """What psycopg's pool raises (through Django) when no connection frees up in time, or PostgreSQL is
     out of connection slots: the caller is told to retry, with the error shape."""
     _, key = make_key()
@@ -107,7 +100,7 @@ def test_a_database_without_a_free_connection_is_a_503_to_retry_not_a_500(servic
         raise OperationalError("couldn't get a connection after 10.00 sec")
 
     monkeypatch.setattr("apps.accounts.auth.principal_for_key", exhausted)
-    response = service_client("trading").get("/v1/accounts/me", headers={"Authorization": f"Bearer {key}"})
+    response = api("trading", key).get("/v1/accounts/me")
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert response.json()["code"] == "database_unavailable"

@@ -15,15 +15,14 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 @pytest.fixture
-def keys(service_client, make_key):
+def keys(api, make_key):
+    """keys(method, path, raw=None, headers=None): the holder's call (its key, or `headers` instead of it) to
+    /v1/principals, which every service serves."""
     principal_id, key = make_key("client", "holder")
-    client = service_client("governance")  # /v1/principals is served by every service
 
     def call(method, path, raw=None, headers=None):
-        headers = headers or {"Authorization": f"Bearer {key}"}
-        if raw is None:
-            return getattr(client, method)(path, headers=headers)
-        return getattr(client, method)(path, raw, content_type="application/json", headers=headers)
+        caller = api("governance") if headers else api("governance", key)
+        return caller.request(method, path, raw, headers=headers)
 
     call.principal_id = principal_id
     return call

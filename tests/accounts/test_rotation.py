@@ -13,48 +13,41 @@ from tests.processes import process_env, run_aitbc
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-def headers(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
-def test_a_rotated_key_works_beside_the_old_one_until_the_old_one_is_revoked(service_client, make_key):
-    client = service_client("trading")
+def test_a_rotated_key_works_beside_the_old_one_until_the_old_one_is_revoked(api, make_key):
     _, old = make_key("client", "rotator")
-    rotated = client.post("/v1/principals/me/keys", {}, content_type="application/json", headers=headers(old))
+    rotated = api("trading", old).post("/v1/principals/me/keys", {})
     assert rotated.status_code == 201
     new = rotated.json()["key"]
-    assert client.get("/v1/principals/me", headers=headers(new)).status_code == 200
-    assert client.get("/v1/principals/me", headers=headers(old)).status_code == 200
+    assert api("trading", new).get("/v1/principals/me").status_code == 200
+    assert api("trading", old).get("/v1/principals/me").status_code == 200
     old_id = ApiKey.objects.exclude(id=rotated.json()["key_id"]).get(principal__name="rotator").id
-    assert client.delete(f"/v1/principals/me/keys/{old_id}", headers=headers(new)).status_code == 204
-    assert client.get("/v1/principals/me", headers=headers(old)).status_code == 401
-    assert client.get("/v1/principals/me", headers=headers(new)).status_code == 200
+    assert api("trading", new).delete(f"/v1/principals/me/keys/{old_id}").status_code == 204
+    assert api("trading", old).get("/v1/principals/me").status_code == 401
+    assert api("trading", new).get("/v1/principals/me").status_code == 200
 
 
-def test_an_expired_key_is_401(service_client, make_key):
+def test_an_expired_key_is_401(api, make_key):
     _, key = make_key("client")
     ApiKey.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = service_client("ai").get("/v1/principals/me", headers=headers(key))
+    response = api("ai", key).get("/v1/principals/me")
     assert response.status_code == 401
 
 
-def test_a_key_with_an_expiry_shows_it_and_works_until_then(service_client, make_key):
-    client = service_client("gpu")
+def test_a_key_with_an_expiry_shows_it_and_works_until_then(api, make_key):
     _, key = make_key("miner")
-    made = client.post("/v1/principals/me/keys", {"expires_in_s": 3600}, content_type="application/json",
-                       headers=headers(key)).json()  # fmt: skip
+    made = api("gpu", key).post("/v1/principals/me/keys", {"expires_in_s": 3600}).json()
     assert made["expires_at"] is not None
-    assert client.get("/v1/principals/me", headers=headers(made["key"])).status_code == 200
-    listed = client.get("/v1/principals/me/keys", headers=headers(key)).json()
+    assert api("gpu", made["key"]).get("/v1/principals/me").status_code == 200
+    listed = api("gpu", key).get("/v1/principals/me/keys").json()
     assert listed["count"] == 2
     assert all("key" not in row for row in listed["items"])  # a key is shown once
 
 
-def test_nobody_revokes_another_principal_s_key(service_client, make_key):
+def test_nobody_revokes_another_principal_s_key(api, make_key):
     _, mine = make_key("client")
     _, theirs = make_key("client", "other")
     their_key = ApiKey.objects.get(principal__name="other")
-    response = service_client("ai").delete(f"/v1/principals/me/keys/{their_key.id}", headers=headers(mine))
+    response = api("ai", mine).delete(f"/v1/principals/me/keys/{their_key.id}")
     assert response.status_code == 404
     assert principal_for_key(theirs) is not None
 
@@ -76,15 +69,11 @@ def test_the_cli_rotates_expires_and_revokes_one_key(tmp_path):
     assert bad.returncode == 2 and "30d" in bad.stderr
 
 
-def test_a_key_that_expires_cannot_make_one_that_outlives_it(service_client, make_key):
-    client = service_client("ai")
+def test_a_key_that_expires_cannot_make_one_that_outlives_it(api, make_key):
     _, key = make_key("client")
-    expiring = client.post("/v1/principals/me/keys", {"expires_in_s": 3600}, content_type="application/json",
-                           headers=headers(key)).json()  # fmt: skip
+    expiring = api("ai", key).post("/v1/principals/me/keys", {"expires_in_s": 3600}).json()
     for asked in ({}, {"expires_in_s": 7 * 86400}):
-        made = client.post("/v1/principals/me/keys", asked, content_type="application/json",
-                           headers=headers(expiring["key"])).json()  # fmt: skip
+        made = api("ai", expiring["key"]).post("/v1/principals/me/keys", asked).json()
         assert made["expires_at"] == expiring["expires_at"]
-    sooner = client.post("/v1/principals/me/keys", {"expires_in_s": 60}, content_type="application/json",
-                         headers=headers(expiring["key"])).json()  # fmt: skip
+    sooner = api("ai", expiring["key"]).post("/v1/principals/me/keys", {"expires_in_s": 60}).json()
     assert sooner["expires_at"] < expiring["expires_at"]

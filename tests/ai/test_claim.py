@@ -8,22 +8,24 @@ from django.utils import timezone
 
 from apps.ai.models import Job, JobAttempt, JobState
 from apps.ai.services.claim import job_claim
-from tests import factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_a_fitting_miner_claims_a_queued_job_which_becomes_running_under_a_lease():
-    miner = factories.miner(unit_price="0.01")
-    client, _ = factories.funded_client()
-    submitted = factories.job(client)
+    miner = gpu_factories.miner(unit_price="0.01")
+    client, _ = trading_factories.funded_client()
+    submitted = ai_factories.job(client)
     claimed = job_claim(miner=miner)
     assert claimed.id == submitted.id
     assert claimed.state == JobState.RUNNING
     assert claimed.assigned_miner_id == miner.id
     assert claimed.attempts == 1
     assert claimed.lease_expires_at > timezone.now()
-    assert job_claim(miner=factories.miner()) is None  # never held by two miners
+    assert job_claim(miner=gpu_factories.miner()) is None  # never held by two miners
 
 
 SLEEP = {"type": "sleep", "payload": {"seconds": 60}}
@@ -43,50 +45,50 @@ SLEEP = {"type": "sleep", "payload": {"seconds": 60}}
     ],
 )
 def test_a_miner_missing_any_constraint_gets_nothing(job_kwargs, miner_kwargs):
-    miner = factories.miner(**miner_kwargs)
-    client, _ = factories.funded_client()
-    factories.job(client, **job_kwargs)
+    miner = gpu_factories.miner(**miner_kwargs)
+    client, _ = trading_factories.funded_client()
+    ai_factories.job(client, **job_kwargs)
     assert job_claim(miner=miner) is None
 
 
 def test_a_miner_meeting_every_constraint_gets_the_job():
-    miner = factories.miner(region="us", models=("llama-3-8b",))
-    client, _ = factories.funded_client()
+    miner = gpu_factories.miner(region="us", models=("llama-3-8b",))
+    client, _ = trading_factories.funded_client()
     constraints = {"region": "us", "gpu_model": "H100", "min_vram_gb": 64, "cuda": "12.4", "models": ["llama-3-8b"]}
-    job = factories.job(client, constraints=constraints)
+    job = ai_factories.job(client, constraints=constraints)
     assert job_claim(miner=miner).id == job.id
 
 
 def test_jobs_are_claimed_oldest_first_within_priority():
-    miner = factories.miner(concurrency=10)
-    client, _ = factories.funded_client()
-    old, new = factories.job(client), factories.job(client)
-    urgent = factories.job(client, priority=5)
+    miner = gpu_factories.miner(concurrency=10)
+    client, _ = trading_factories.funded_client()
+    old, new = ai_factories.job(client), ai_factories.job(client)
+    urgent = ai_factories.job(client, priority=5)
     assert [job_claim(miner=miner).id for _ in range(3)] == [urgent.id, old.id, new.id]
 
 
 def test_a_miner_with_no_free_slot_gets_nothing():
-    miner = factories.miner(concurrency=1)
-    client, _ = factories.funded_client()
-    factories.job(client)
-    factories.job(client)
+    miner = gpu_factories.miner(concurrency=1)
+    client, _ = trading_factories.funded_client()
+    ai_factories.job(client)
+    ai_factories.job(client)
     assert job_claim(miner=miner) is not None
     assert job_claim(miner=miner) is None
 
 
 def test_an_expired_job_is_not_claimed():
-    miner = factories.miner()
-    client, _ = factories.funded_client()
-    job = factories.job(client)
+    miner = gpu_factories.miner()
+    client, _ = trading_factories.funded_client()
+    job = ai_factories.job(client)
     Job.objects.filter(id=job.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert job_claim(miner=miner) is None
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_two_miners_racing_for_200_jobs_never_take_one_twice():
-    client, _ = factories.funded_client("1000")
-    submitted = {factories.job(client, max_price="1").id for _ in range(200)}
-    miners = [factories.miner(concurrency=500), factories.miner(concurrency=500)]
+    client, _ = trading_factories.funded_client("1000")
+    submitted = {ai_factories.job(client, max_price="1").id for _ in range(200)}
+    miners = [gpu_factories.miner(concurrency=500), gpu_factories.miner(concurrency=500)]
     taken: dict = {m.id: [] for m in miners}
     start = threading.Barrier(len(miners))
 

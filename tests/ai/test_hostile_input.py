@@ -8,7 +8,9 @@ import pytest
 
 from apps.ai.models import Benchmark, Job, TuneStudy
 from apps.trading.facade import account_balances
-from tests import factories, hostile
+from tests import hostile
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -59,21 +61,17 @@ FILTERS = [("/v1/jobs", "type", "a\x00b"), ("/v1/jobs", "type", "a\x01b"), ("/v1
 
 
 @pytest.fixture
-def world(service_client):
-    """The ai service, a funded client, and two online miners that run multimodal jobs."""
-    client, key = factories.funded_client("100")
-    miners = [factories.miner(runners=("multimodal",)).id for _ in range(2)]
-    return {"ai": service_client("ai"), "client": client, "key": key, "miners": miners}
+def world(api):
+    """The ai service as a funded client calls it, that client, and two online miners that run multimodal jobs."""
+    client, key = trading_factories.funded_client("100")
+    miners = [gpu_factories.miner(runners=("multimodal",)).id for _ in range(2)]
+    return {"ai": api("ai", key), "client": client, "key": key, "miners": miners}
 
 
 def sent(world, endpoint: str, text: str):
     path = ENDPOINTS[endpoint][0]
     text = text.replace('["@miner"]', json.dumps([str(m) for m in world["miners"]]))
-    return world["ai"].post(path, text, content_type="application/json", headers=auth(world))
-
-
-def auth(world, **headers) -> dict:
-    return {"Authorization": f"Bearer {world['key']}", **headers}
+    return world["ai"].post(path, text)
 
 
 def stored() -> tuple:
@@ -84,7 +82,7 @@ def assert_nothing_happened(world, balances) -> None:
     assert stored() == (0, 0, 0)
     assert account_balances(world["client"].id) == balances
     for path in LISTS:
-        response = world["ai"].get(path, headers=auth(world))
+        response = world["ai"].get(path)
         assert response.status_code == 200, (path, response.content[:300])
         assert isinstance(response.json()["items"], list)
 
@@ -123,8 +121,8 @@ def test_a_value_beyond_storage_or_of_the_wrong_type_is_refused_before_any_escro
 def test_an_idempotency_key_beyond_its_bounds_is_refused(world):
     balances = account_balances(world["client"].id)
     body = json.dumps(ENDPOINTS["job"][1])
-    headers = auth(world, **{"Idempotency-Key": "k" * 200})
-    response = world["ai"].post("/v1/jobs", body, content_type="application/json", headers=headers)
+    headers = {"Idempotency-Key": "k" * 200}
+    response = world["ai"].post("/v1/jobs", body, headers=headers)
     hostile.assert_refused(response, 422)
     assert_nothing_happened(world, balances)
 
@@ -132,13 +130,13 @@ def test_an_idempotency_key_beyond_its_bounds_is_refused(world):
 @pytest.mark.parametrize(("name", "value"), PAGING)
 @pytest.mark.parametrize("path", LISTS)
 def test_a_hostile_paging_parameter_is_a_4xx(world, path, name, value):
-    response = world["ai"].get(path, {name: value}, headers=auth(world))
+    response = world["ai"].get(path, {name: value})
     hostile.assert_refused(response)
 
 
 @pytest.mark.parametrize(("path", "name", "value"), FILTERS)
 def test_a_hostile_filter_is_a_4xx(world, path, name, value):
-    response = world["ai"].get(path, {name: value}, headers=auth(world))
+    response = world["ai"].get(path, {name: value})
     hostile.assert_refused(response)
 
 
@@ -146,7 +144,7 @@ def test_a_hostile_filter_is_a_4xx(world, path, name, value):
 @pytest.mark.parametrize("path", ["/v1/jobs/{}", "/v1/jobs/{}/result", "/v1/multimodal/benchmark/{}",
                                   "/v1/optimization/tune/{}"])  # fmt: skip
 def test_a_hostile_id_in_the_path_is_a_4xx(world, path, job_id):
-    response = world["ai"].get(path.format(job_id), headers=auth(world))
+    response = world["ai"].get(path.format(job_id))
     hostile.assert_refused(response)
 
 

@@ -14,25 +14,27 @@ from apps.ai.services.sweep import jobs_sweep
 from apps.ai.tasks import settle_job
 from apps.governance.facade import parameter_set
 from apps.gpu.models import Miner
-from apps.gpu.services import miner_deregister
+from apps.gpu.services.miners import miner_deregister
 from apps.trading import facade as trading_facade
 from apps.trading import signing
 from apps.trading.facade import account_balances, earnings_of, receipt_get
 from apps.trading.models import AccountKind, Entry, Hold
 from apps.trading.services.ledger import system_account
-from tests import factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def running_job(*, max_price="5", unit_price="0.5", held_s=3600, **job_kwargs):
     """A claimed job whose run the platform saw start `held_s` ago (None: just now)."""
-    miner = factories.miner(unit_price=unit_price)
-    client, _ = factories.funded_client("100")
-    job = factories.job(client, max_price=max_price, **job_kwargs)
+    miner = gpu_factories.miner(unit_price=unit_price)
+    client, _ = trading_factories.funded_client("100")
+    job = ai_factories.job(client, max_price=max_price, **job_kwargs)
     assert job_claim(miner=miner).id == job.id
     if held_s is not None:
-        factories.held_for(job.id, held_s)
+        ai_factories.held_for(job.id, held_s)
     return client, miner, job
 
 
@@ -81,7 +83,7 @@ def test_reporting_the_result_again_returns_the_same_answer_and_moves_no_money()
 def test_a_miner_that_never_held_the_job_gets_404():
     _, _, job = running_job()
     with pytest.raises(NotFound):
-        job_complete(miner=factories.miner(), job_id=job.id, result={}, metrics={"gpu_seconds": 1})
+        job_complete(miner=gpu_factories.miner(), job_id=job.id, result={}, metrics={"gpu_seconds": 1})
     assert Job.objects.get(id=job.id).state == JobState.RUNNING
 
 
@@ -153,7 +155,7 @@ def test_cancel_refunds_and_a_second_cancel_is_409(committed):
 
 def test_another_client_cannot_cancel_my_job():
     _, _, job = running_job()
-    stranger, _ = factories.funded_client()
+    stranger, _ = trading_factories.funded_client()
     with pytest.raises(NotFound):
         job_cancel(client=stranger, job_id=job.id)
 
@@ -164,7 +166,7 @@ def test_a_lost_lease_puts_the_job_back_in_the_queue_for_another_miner():
     assert jobs_sweep()["leases_expired"] == 1
     requeued = Job.objects.get(id=job.id)
     assert (requeued.state, requeued.attempts, requeued.assigned_miner_id) == (JobState.QUEUED, 1, None)
-    other = factories.miner()
+    other = gpu_factories.miner()
     assert job_claim(miner=other).attempts == 2
 
 
@@ -178,8 +180,8 @@ def test_a_lost_lease_on_the_last_attempt_fails_the_job_and_refunds(committed):
 
 
 def test_a_job_past_its_ttl_expires_and_is_refunded(committed):
-    client, _ = factories.funded_client()
-    job = factories.job(client)
+    client, _ = trading_factories.funded_client()
+    job = ai_factories.job(client)
     Job.objects.filter(id=job.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert committed(jobs_sweep)["ttls_expired"] == 1
     assert Job.objects.get(id=job.id).state == JobState.EXPIRED
@@ -187,9 +189,9 @@ def test_a_job_past_its_ttl_expires_and_is_refunded(committed):
 
 
 def test_heartbeats_renew_the_leases_of_the_listed_jobs_only():
-    miner = factories.miner()
-    client, _ = factories.funded_client()
-    kept, dropped = factories.job(client), factories.job(client)
+    miner = gpu_factories.miner()
+    client, _ = trading_factories.funded_client()
+    kept, dropped = ai_factories.job(client), ai_factories.job(client)
     job_claim(miner=miner), job_claim(miner=miner)
     Job.objects.update(lease_expires_at=timezone.now() + timedelta(seconds=1))
     assert leases_renew(miner_id=miner.id, job_ids=[kept.id]) == 1
@@ -203,8 +205,8 @@ def test_a_deregistered_miner_s_jobs_go_back_to_the_queue():
 
 
 def test_the_sweep_drops_a_pending_job_without_escrow_and_releases_escrow_of_a_finished_job(committed):
-    client, _ = factories.funded_client()
-    queued = factories.job(client)
+    client, _ = trading_factories.funded_client()
+    queued = ai_factories.job(client)
     old = timezone.now() - timedelta(minutes=5)
     orphan = Job.objects.create(
         client_id=client.id, type="echo", max_price=1, expected_units=1, ttl_seconds=60, expires_at=timezone.now(),
@@ -221,13 +223,13 @@ def test_the_sweep_drops_a_pending_job_without_escrow_and_releases_escrow_of_a_f
 
 
 def test_a_submit_retried_after_failing_between_its_steps_finishes_the_job_and_holds_escrow_once(monkeypatch):
-    client, _ = factories.funded_client("10")
+    client, _ = trading_factories.funded_client("10")
     monkeypatch.setattr(
-        trading_facade, "job_escrow_hold", factories.database_lost_at(trading_facade.job_escrow_hold, 1)
+        trading_facade, "job_escrow_hold", ai_factories.database_lost_at(trading_facade.job_escrow_hold, 1)
     )
     with pytest.raises(OperationalError):
-        factories.job(client, max_price="2", key="retry-me")
-    job = factories.job(client, max_price="2", key="retry-me")
+        ai_factories.job(client, max_price="2", key="retry-me")
+    job = ai_factories.job(client, max_price="2", key="retry-me")
     assert job.state == JobState.QUEUED
     assert Job.objects.filter(client_id=client.id).count() == 1
     assert account_balances(client.id)["held"] == Decimal("2")
@@ -237,8 +239,8 @@ def test_a_submit_retried_after_failing_between_its_steps_finishes_the_job_and_h
 
 
 def test_the_sweep_queues_a_pending_job_whose_escrow_was_placed_late_rather_than_dropping_it(committed):
-    client, _ = factories.funded_client()
-    job = factories.job(client, max_price="1")
+    client, _ = trading_factories.funded_client()
+    job = ai_factories.job(client, max_price="1")
     Job.objects.filter(id=job.id).update(state=JobState.PENDING, created_at=timezone.now() - timedelta(minutes=5))
     # its hold is recent: placed long after the row, just before a crash kept the job from being queued
     report = jobs_sweep()
@@ -253,7 +255,7 @@ def test_a_job_the_sweep_cannot_settle_does_not_keep_it_from_releasing_other_esc
     committed(job_complete, miner=miner, job_id=done.id, result={"ok": True}, metrics={"gpu_seconds": 1})
     old = timezone.now() - timedelta(minutes=5)
     Job.objects.filter(id=done.id).update(receipt_id=None, finished_at=old)  # as if its settlement was lost
-    canceled = factories.job(client, max_price="2")
+    canceled = ai_factories.job(client, max_price="2")
     Job.objects.filter(id=canceled.id).update(state=JobState.CANCELED)  # as if its release had been lost
     Hold.objects.filter(key=f"job:{canceled.id}").update(created_at=old)
 

@@ -5,27 +5,16 @@ import math
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
-from apps.ai import facade as ai
 from apps.ai.models import Job, TuneStudy
+from apps.ai.services.claim import job_claim
+from apps.ai.services.lifecycle import job_complete
 from apps.trading.facade import account_balances
-from tests import factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-@pytest.fixture
-def api(service_client):
-    return service_client("ai")
-
-
-def auth(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post(api, path, key, body):
-    return api.post(path, body, content_type="application/json", headers=auth(key))
 
 
 def tune_body(**changes) -> dict:
@@ -35,19 +24,19 @@ def tune_body(**changes) -> dict:
 
 
 def tune(api, key, **changes):
-    return post(api, "/v1/optimization/tune", key, tune_body(**changes))
+    return api("ai", key).post("/v1/optimization/tune", tune_body(**changes))
 
 
 def run_claimed(miner, results: dict):
     """The miner runs each job it claims; `results` maps (n, dtype) to what the run reports."""
-    while (job := ai.job_claim(miner=miner)) is not None:
+    while (job := job_claim(miner=miner)) is not None:
         result = results[(job.payload["n"], job.payload["dtype"])]
-        ai.job_complete(miner=miner, job_id=job.id, result=result, metrics={"gpu_seconds": 0.2, "duration_ms": 200})
+        job_complete(miner=miner, job_id=job.id, result=result, metrics={"gpu_seconds": 0.2, "duration_ms": 200})
 
 
 def test_a_tune_fans_out_one_job_per_combination_and_reports_the_best_once_all_finish(api):
-    miner = factories.miner(concurrency=8)
-    client, key = factories.funded_client("10")
+    miner = gpu_factories.miner(concurrency=8)
+    client, key = trading_factories.funded_client("10")
     started = tune(api, key)
     assert started.status_code == 201, started.content
     study = started.json()
@@ -57,13 +46,13 @@ def test_a_tune_fans_out_one_job_per_combination_and_reports_the_best_once_all_f
     )
     assert Job.objects.filter(type="matmul").count() == 6
     assert account_balances(client.id)["held"] == Decimal(3)
-    assert api.get(f"/v1/optimization/tune/{study['tune_id']}", headers=auth(key)).json()["best"] is None
+    assert api("ai", key).get(f"/v1/optimization/tune/{study['tune_id']}").json()["best"] is None
 
     tflops = {(64, "float32"): 0.1, (128, "float32"): 0.9, (256, "float32"): 0.4,
               (64, "float64"): 0.05, (128, "float64"): 0.3, (256, "float64"): 0.2}  # fmt: skip
     run_claimed(miner, {combo: {"tflops": value} for combo, value in tflops.items()})
 
-    done = api.get(f"/v1/optimization/tune/{study['tune_id']}", headers=auth(key)).json()
+    done = api("ai", key).get(f"/v1/optimization/tune/{study['tune_id']}").json()
     assert (done["status"], done["finished"]) == ("COMPLETED", 6)
     assert done["best"]["params"] == {"n": 128, "dtype": "float32"}
     assert done["best"]["value"] == 0.9
@@ -71,11 +60,11 @@ def test_a_tune_fans_out_one_job_per_combination_and_reports_the_best_once_all_f
 
 
 def test_a_tune_minimising_a_result_metric_picks_the_lowest_and_names_trials_without_a_value(api):
-    miner = factories.miner(concurrency=8)
-    _, key = factories.funded_client("10")
+    miner = gpu_factories.miner(concurrency=8)
+    _, key = trading_factories.funded_client("10")
     study = tune(api, key, parameters={"n": [64, 128]}, metric="gflops", goal="min").json()
     run_claimed(miner, {(64, "float32"): {"gflops": 3}, (128, "float32"): {"tflops": 1}})
-    done = api.get(f"/v1/optimization/tune/{study['tune_id']}", headers=auth(key)).json()
+    done = api("ai", key).get(f"/v1/optimization/tune/{study['tune_id']}").json()
     assert done["best"]["params"] == {"n": 64}
     assert [t["error"] for t in done["trials"] if t["params"]["n"] == 128] == [
         "the job reported no number for 'gflops'"
@@ -95,7 +84,7 @@ def test_a_tune_minimising_a_result_metric_picks_the_lowest_and_names_trials_wit
     ],
 )
 def test_a_tune_that_cannot_run_in_full_is_refused_and_submits_nothing(api, changes, status, words):
-    client, key = factories.funded_client("10")
+    client, key = trading_factories.funded_client("10")
     response = tune(api, key, **changes)
     assert response.status_code == status, response.content
     assert words in response.json()["detail"]
@@ -103,28 +92,28 @@ def test_a_tune_that_cannot_run_in_full_is_refused_and_submits_nothing(api, chan
 
 
 def test_another_clients_tune_is_404(api):
-    factories.miner()
-    _, owner = factories.funded_client("10")
-    _, stranger = factories.funded_client("10")
+    gpu_factories.miner()
+    _, owner = trading_factories.funded_client("10")
+    _, stranger = trading_factories.funded_client("10")
     tune_id = tune(api, owner, parameters={"n": [64]}).json()["tune_id"]
-    assert api.get(f"/v1/optimization/tune/{tune_id}", headers=auth(stranger)).status_code == 404
-    assert api.get("/v1/optimization/tune", headers=auth(stranger)).json()["count"] == 0
+    assert api("ai", stranger).get(f"/v1/optimization/tune/{tune_id}").status_code == 404
+    assert api("ai", stranger).get("/v1/optimization/tune").json()["count"] == 0
 
 
 def history(miner, client, sizes_and_seconds):
     for n, seconds in sizes_and_seconds:
-        factories.job(client, type="matmul", payload={"n": n}, max_price="5")
-        job = ai.job_claim(miner=miner)
-        factories.held_for(job.id)  # the platform saw it run long enough for the seconds reported
-        ai.job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": seconds})
+        ai_factories.job(client, type="matmul", payload={"n": n}, max_price="5")
+        job = job_claim(miner=miner)
+        ai_factories.held_for(job.id)  # the platform saw it run long enough for the seconds reported
+        job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": seconds})
 
 
 def test_predict_fits_the_history_and_says_how_many_jobs_it_learned_from(api):
-    miner = factories.miner(unit_price="0.5")
-    client, key = factories.funded_client("100")
+    miner = gpu_factories.miner(unit_price="0.5")
+    client, key = trading_factories.funded_client("100")
     # seconds that grow with the runner's work estimate for each n, as matmul's do
     history(miner, client, [(512, 0.02), (1024, 0.1), (2048, 0.8), (4096, 6.4)])
-    predicted = post(api, "/v1/optimization/predict", key, {"type": "matmul", "payload": {"n": 3000}})
+    predicted = api("ai", key).post("/v1/optimization/predict", {"type": "matmul", "payload": {"n": 3000}})
     assert predicted.status_code == 200, predicted.content
     body = predicted.json()
     assert (body["sample_size"], body["method"]) == (4, "power_law")
@@ -137,28 +126,28 @@ def test_predict_fits_the_history_and_says_how_many_jobs_it_learned_from(api):
 
 
 def test_predict_with_one_job_of_history_gives_its_median_and_with_none_404(api):
-    _, key = factories.funded_client("10")
-    none = post(api, "/v1/optimization/predict", key, {"type": "sleep", "payload": {"seconds": 1}})
+    _, key = trading_factories.funded_client("10")
+    none = api("ai", key).post("/v1/optimization/predict", {"type": "sleep", "payload": {"seconds": 1}})
     assert none.status_code == 404
     assert none.json()["code"] == "no_history"
-    miner = factories.miner()
-    client, _ = factories.funded_client("10")
-    factories.job(client, type="sleep", payload={"seconds": 1})
-    job = ai.job_claim(miner=miner)
-    factories.held_for(job.id)
-    ai.job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": 1.25})
-    body = post(api, "/v1/optimization/predict", key, {"type": "sleep", "payload": {"seconds": 1}}).json()
+    miner = gpu_factories.miner()
+    client, _ = trading_factories.funded_client("10")
+    ai_factories.job(client, type="sleep", payload={"seconds": 1})
+    job = job_claim(miner=miner)
+    ai_factories.held_for(job.id)
+    job_complete(miner=miner, job_id=job.id, result={}, metrics={"gpu_seconds": 1.25})
+    body = api("ai", key).post("/v1/optimization/predict", {"type": "sleep", "payload": {"seconds": 1}}).json()
     assert (body["sample_size"], body["method"], body["predicted_gpu_seconds"]) == (1, "median", 1.25)
-    bad = post(api, "/v1/optimization/predict", key, {"type": "sleep", "payload": {"seconds": -1}})
+    bad = api("ai", key).post("/v1/optimization/predict", {"type": "sleep", "payload": {"seconds": -1}})
     assert bad.status_code == 422
 
 
 def test_agents_show_each_miners_record_for_a_type(api):
-    steady = factories.miner()
-    idle = factories.miner()
-    client, key = factories.funded_client("20")
+    steady = gpu_factories.miner()
+    idle = gpu_factories.miner()
+    client, key = trading_factories.funded_client("20")
     history(steady, client, [(64, 0.5), (64, 1.5)])
-    agents = api.get("/v1/optimization/agents?type=matmul", headers=auth(key)).json()["items"]
+    agents = api("ai", key).get("/v1/optimization/agents?type=matmul").json()["items"]
     by_id = {a["miner_id"]: a for a in agents}
     assert (by_id[str(steady.id)]["jobs_completed"], by_id[str(steady.id)]["mean_gpu_seconds"]) == (2, 1.0)
     assert by_id[str(steady.id)]["success_rate"] == 1.0
@@ -167,11 +156,11 @@ def test_agents_show_each_miners_record_for_a_type(api):
 
 
 def test_health_reports_the_history_it_can_predict_from(api):
-    assert api.get("/v1/optimization/health").json()["status"] == "degraded"
-    miner = factories.miner()
-    client, _ = factories.funded_client("10")
+    assert api("ai").get("/v1/optimization/health").json()["status"] == "degraded"
+    miner = gpu_factories.miner()
+    client, _ = trading_factories.funded_client("10")
     history(miner, client, [(64, 0.5)])
-    report = api.get("/v1/optimization/health").json()
+    report = api("ai").get("/v1/optimization/health").json()
     assert report["status"] == "ok"
     assert report["checks"]["history"] == "ok (1 completed jobs to predict from)"
 
@@ -179,17 +168,11 @@ def test_health_reports_the_history_it_can_predict_from(api):
 def test_a_tune_that_fails_part_way_through_submitting_cancels_and_refunds_what_it_submitted(
     api, monkeypatch, committed
 ):
-    from apps.ai import benchmarks
+    from apps.ai.services import benchmarks
 
-    client, key = factories.funded_client("10")
-    monkeypatch.setattr(benchmarks, "job_submit", factories.database_lost_at(benchmarks.job_submit, 3))
-    response = committed(
-        Client(raise_request_exception=False).post,
-        "/v1/optimization/tune",
-        tune_body(),
-        content_type="application/json",
-        headers=auth(key),
-    )
+    client, key = trading_factories.funded_client("10")
+    monkeypatch.setattr(benchmarks, "job_submit", ai_factories.database_lost_at(benchmarks.job_submit, 3))
+    response = committed(api("ai", key, raise_request_exception=False).post, "/v1/optimization/tune", tune_body())
     assert response.status_code == 503
     assert TuneStudy.objects.count() == 0
     assert sorted(Job.objects.values_list("state", flat=True)) == ["CANCELED", "CANCELED"]

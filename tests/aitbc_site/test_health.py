@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 @pytest.mark.parametrize("service", DOMAINS)
-def test_health_names_its_service_and_checks_database_and_broker(service_client, service):
-    response = service_client(service).get("/health")
+def test_health_names_its_service_and_checks_database_and_broker(api, service):
+    response = api(service).get("/health")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["service"] == service
@@ -20,9 +20,9 @@ def test_health_names_its_service_and_checks_database_and_broker(service_client,
     assert body["version"]
 
 
-def test_health_is_503_naming_the_broker_when_the_broker_url_is_wrong(service_client, settings):
+def test_health_is_503_naming_the_broker_when_the_broker_url_is_wrong(api, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    response = service_client("ai").get("/health")
+    response = api("ai").get("/health")
     assert response.status_code == 503
     body = response.json()
     assert body["checks"]["database"] == "ok"
@@ -32,7 +32,7 @@ def test_health_is_503_naming_the_broker_when_the_broker_url_is_wrong(service_cl
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server installed")
-def test_health_turns_503_when_a_real_redis_is_stopped(service_client, settings, tmp_path):
+def test_health_turns_503_when_a_real_redis_is_stopped(api, settings, tmp_path):
     port = 6379 + free_port_offset([6379], start=100, step=7)
     redis = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
@@ -40,11 +40,10 @@ def test_health_turns_503_when_a_real_redis_is_stopped(service_client, settings,
     )
     try:
         settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/0"
-        client = service_client("gpu")
-        wait_for(lambda: client.get("/health").status_code == 200, 10, "health ok with the new redis")
+        wait_for(lambda: api("gpu").get("/health").status_code == 200, 10, "health ok with the new redis")
         redis.terminate()
         redis.wait(10)
-        response = client.get("/health")
+        response = api("gpu").get("/health")
         assert response.status_code == 503
         assert "broker" in response.json()["detail"]
     finally:

@@ -14,7 +14,9 @@ from pydantic import TypeAdapter, ValidationError
 from aitbc_site.errors import Invalid
 from aitbc_site.inputs import MAX_DEPTH, Amount, Count, Moment, strict_json, text_problem
 from apps.trading.facade import account_balances
-from tests import factories, hostile
+from tests import hostile
+from tests.accounts import factories as accounts_factories
+from tests.trading import factories as trading_factories
 
 storable_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 storable = st.recursive(
@@ -106,19 +108,14 @@ def test_a_moment_has_a_timezone_a_year_any_reader_can_hold_and_comes_out_in_utc
 pytestmark_db = pytest.mark.django_db(databases="__all__")
 
 
-@pytest.fixture
-def trading(service_client):
-    return service_client("trading")
-
-
 @pytestmark_db
 @pytest.mark.parametrize("kind", sorted(hostile.ALL))
-def test_a_service_answers_422_naming_the_field_and_moves_no_money(trading, kind):
-    sender, key = factories.funded_client("10")
-    receiver, _ = factories.principal(name="receiver")
+def test_a_service_answers_422_naming_the_field_and_moves_no_money(api, kind):
+    sender, key = trading_factories.funded_client("10")
+    receiver, _ = accounts_factories.principal(name="receiver")
     transfer = {"to_principal_id": str(receiver.id), "amount": "1", "memo": "hi"}
     body = hostile.body_with(transfer, "memo", hostile.ALL[kind])
-    answer = trading.post("/v1/transfers", body, content_type="application/json", headers={"X-Api-Key": key})
+    answer = api("trading", key).post("/v1/transfers", body)
     refused = hostile.assert_refused(answer, 422)
     assert refused["code"] == "validation_error"
     assert refused["detail"].startswith("memo:")
@@ -127,20 +124,21 @@ def test_a_service_answers_422_naming_the_field_and_moves_no_money(trading, kind
 
 @pytestmark_db
 @pytest.mark.parametrize("query", ["?q=a%00b", "?status=%01", "?limit=%00"])
-def test_a_query_parameter_that_no_field_may_hold_is_refused_before_the_view(trading, query):
-    _, key = factories.funded_client("10")
-    hostile.assert_refused(trading.get(f"/v1/accounts/me/entries{query}", headers={"X-Api-Key": key}), 422)
-    assert trading.get("/v1/accounts/me/entries", headers={"X-Api-Key": key}).status_code == 200
+def test_a_query_parameter_that_no_field_may_hold_is_refused_before_the_view(api, query):
+    _, key = trading_factories.funded_client("10")
+    hostile.assert_refused(api("trading", key).get(f"/v1/accounts/me/entries{query}"), 422)
+    assert api("trading", key).get("/v1/accounts/me/entries").status_code == 200
 
 
 @pytestmark_db
 @pytest.mark.parametrize("idempotency_key", ["k" * 65, "a b", "ключ"])
-def test_an_idempotency_key_that_no_ledger_key_could_hold_is_refused(trading, idempotency_key):
-    sender, key = factories.funded_client("10")
-    receiver, _ = factories.principal(name="receiver")
-    answer = trading.post(
-        "/v1/transfers", {"to_principal_id": str(receiver.id), "amount": "1"}, content_type="application/json",
-        headers={"X-Api-Key": key, "Idempotency-Key": idempotency_key},
-    )  # fmt: skip
+def test_an_idempotency_key_that_no_ledger_key_could_hold_is_refused(api, idempotency_key):
+    sender, key = trading_factories.funded_client("10")
+    receiver, _ = accounts_factories.principal(name="receiver")
+    answer = api("trading", key).post(
+        "/v1/transfers",
+        {"to_principal_id": str(receiver.id), "amount": "1"},
+        headers={"Idempotency-Key": idempotency_key},
+    )
     assert "Idempotency-Key" in hostile.assert_refused(answer, 422)["detail"]
     assert account_balances(sender.id)["available"] == Decimal("10")

@@ -5,8 +5,8 @@ import pytest
 
 @pytest.mark.django_db(databases="__all__")
 @pytest.mark.parametrize("service", ["gateway", "trading"])
-def test_metrics_answer_only_operators_addresses(service_client, settings, service):
-    http = service_client(service)
+def test_metrics_answer_only_operators_addresses(api, settings, service):
+    http = api(service)
     settings.AITBC_METRICS_ADDRESSES = ["10.0.0.0/8"]
     assert http.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     refused = http.get("/metrics", REMOTE_ADDR="203.0.113.9")

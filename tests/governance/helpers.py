@@ -1,20 +1,26 @@
-"""Holders, proposals and the passing of time for governance tests."""
+"""Holders, proposals, the passing of time and settled jobs for governance tests."""
 
 from datetime import timedelta
 
+from apps.ai.services.claim import job_claim
+from apps.ai.services.lifecycle import job_complete
 from apps.governance.models import Proposal
 from apps.governance.services.proposals import proposal_create
 from apps.governance.services.voting import vote_cast
-from tests import factories
+from apps.trading.facade import receipt_get
+from tests.accounts import factories as accounts_factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 DAY = 24 * 3600
 
 
 def holder(amount: str = "0", role: str = "client"):
     """A principal holding `amount` AIT (credited from the treasury), and its key."""
-    who, key = factories.principal(role)
+    who, key = accounts_factories.principal(role)
     if amount != "0":
-        factories.treasury_credit_to(who.id, amount)
+        trading_factories.treasury_credit_to(who.id, amount)
     return who, key
 
 
@@ -43,3 +49,14 @@ def passed(proposal: Proposal, *voters) -> Proposal:
     for voter in voters:
         vote_cast(voter=voter, proposal_id=proposal.id, choice="for")
     return elapse(proposal, 9 * DAY)
+
+
+def settled_job_receipt() -> dict:
+    """A job that ran 4 GPU-seconds at 0.5 AIT: price 2 AIT."""
+    miner = gpu_factories.miner(unit_price="0.5")
+    client, _ = trading_factories.funded_client("100")
+    job = ai_factories.job(client, max_price="5")
+    assert job_claim(miner=miner).id == job.id
+    ai_factories.held_for(job.id)  # the platform saw it run at least the 4 s reported
+    done = job_complete(miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": 4})
+    return receipt_get(done.receipt_id)

@@ -8,33 +8,21 @@ import pytest
 from django.db import connections
 
 from aitbc_site.errors import Conflict, Invalid
-from apps.ai.services.claim import job_claim
-from apps.ai.services.lifecycle import job_complete
-from apps.governance.facade import parameter_get, parameter_set
+from aitbc_site.parameters import parameter_get
+from apps.governance.facade import parameter_set
 from apps.governance.models import Event, Proposal
 from apps.governance.selectors import proposal_view
 from apps.governance.services.execution import funding_key, proposal_execute
 from apps.governance.services.voting import vote_cast
 from apps.governance.treasury import treasury_view
-from apps.trading.facade import account_balances, fees_sweep, receipt_get, treasury_pay
+from apps.trading.facade import account_balances, fees_sweep, treasury_pay
 from apps.trading.models import AccountKind, Entry
 from apps.trading.services.ledger import system_account
-from tests import factories
 from tests.concurrency import at_once
-from tests.governance.helpers import DAY, elapse, holder, passed, propose
+from tests.governance.helpers import DAY, elapse, holder, passed, propose, settled_job_receipt
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def settled_job_receipt() -> dict:
-    """A job that ran 4 GPU-seconds at 0.5 AIT: price 2 AIT."""
-    miner = factories.miner(unit_price="0.5")
-    client, _ = factories.funded_client("100")
-    job = factories.job(client, max_price="5")
-    assert job_claim(miner=miner).id == job.id
-    factories.held_for(job.id)  # the platform saw it run at least the 4 s reported
-    done = job_complete(miner=miner, job_id=job.id, result={"ok": True}, metrics={"gpu_seconds": 4})
-    return receipt_get(done.receipt_id)
 
 
 def test_an_executed_fee_proposal_changes_the_fee_in_the_next_receipt():
@@ -100,7 +88,7 @@ def test_a_grant_the_shrunken_treasury_can_no_longer_spare_is_409_and_stays_exec
     recipient, drained = holder()[0], holder()[0]
     proposal = passed(propose(voter, "funding", {"to_principal_id": str(recipient.id), "amount": "1000"}), voter)
     left = Decimal(5000)  # the treasury pays out all but 5000 AIT before the grant is executed: 10% is 500
-    factories.treasury_credit_to(drained.id, str(system_account(AccountKind.TREASURY).balance - left))
+    trading_factories.treasury_credit_to(drained.id, str(system_account(AccountKind.TREASURY).balance - left))
     with pytest.raises(Conflict, match=r"at most 10% of the treasury \(500.00000000 of its 5000.00000000") as refused:
         proposal_execute(executor=voter, proposal_id=proposal.id)
     assert refused.value.code == "treasury_share_exceeded"

@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 
 from aitbc_site.money import quantize
-from apps.governance.facade import CACHE_SECONDS
+from aitbc_site.parameters import CACHE_SECONDS
 from apps.governance.models import Proposal
-from apps.trading.selectors import account_balances
+from apps.trading.selectors.ledger import account_balances
 from tests.processes import wait_for
-from tests.stack import stack_running
-from tests.test_jobs_e2e import miner_started
+from tests.stack import miner_started, stack_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases="__all__", transaction=True)]
 WINDOWS = {"AITBC_GOVERNANCE_VOTING_DELAY_S": "3", "AITBC_GOVERNANCE_VOTING_PERIOD_S": "8",

@@ -18,21 +18,18 @@ FEE_UP = {"title": "Raise the fee", "category": "parameter",
 
 
 @pytest.fixture
-def gov(service_client):
-    """A proposer with power, a recipient, an admin, an ACTIVE proposal, and the service's client."""
+def gov(api):
+    """A proposer with power, a recipient, an admin, an ACTIVE proposal, and a call to the service (as the
+    proposer unless another key is given)."""
     proposer, key = holder("1000")
     recipient, _ = holder("10")
     admin, admin_key = holder(role="admin")
     for who in (proposer, recipient, admin):
         profile_ensure(who)
     active = elapse(propose(proposer), DAY)
-    client = service_client("governance")
 
     def call(method, path, raw=None, as_key=key):
-        headers = {"Authorization": f"Bearer {as_key}"}
-        if raw is None:
-            return getattr(client, method)(path, headers=headers)
-        return getattr(client, method)(path, raw, content_type="application/json", headers=headers)
+        return api("governance", as_key).request(method, path, raw)
 
     return SimpleNamespace(
         call=call, holder_key=key, admin_key=admin_key, proposer=proposer, recipient=recipient, active=active

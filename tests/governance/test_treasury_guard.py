@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from aitbc_site.errors import Conflict, Invalid
-from apps.governance.facade import parameter_get
+from aitbc_site.parameters import parameter_get
 from apps.governance.models import Event, Proposal
 from apps.governance.selectors import proposal_list, proposal_view
 from apps.governance.services.execution import funding_key, proposal_execute
@@ -44,14 +44,12 @@ def test_the_defaults_are_cautious_and_in_force():
     assert Decimal(treasury_view()["max_per_proposal"]) == (treasury() / 10).quantize(Decimal("0.00000001"))
 
 
-def test_a_proposal_for_half_the_treasury_is_422_and_nothing_is_stored(service_client):
+def test_a_proposal_for_half_the_treasury_is_422_and_nothing_is_stored(api):
     proposer, key = holder("1000")
     recipient, _ = holder()
     half = (treasury() / 2).quantize(Decimal("0.00000001"))
     body = {"title": "Half of it", "category": "funding", "execution_payload": grant(recipient, half)}
-    client = service_client("governance")
-    refused = client.post("/v1/governance/proposals", body, content_type="application/json",
-                          headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    refused = api("governance", key).post("/v1/governance/proposals", body)
     assert refused.status_code == 422
     assert refused.json()["code"] == "treasury_share_exceeded"
     assert "may move at most 10% of the treasury" in refused.json()["detail"]

@@ -11,8 +11,8 @@ from apps.governance.services.profiles import delegate_set, delegation_end
 from apps.governance.services.proposals import proposal_cancel
 from apps.governance.services.voting import vote_cast
 from apps.governance.tasks import close_votes
-from tests import factories
 from tests.governance.helpers import DAY, elapse, holder, propose
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -39,7 +39,7 @@ def test_a_vote_weighs_the_balance_at_the_snapshot_not_what_came_after():
     proposer, _ = holder("500")
     voter, _ = holder("300")
     proposal = propose(proposer)
-    factories.treasury_credit_to(voter.id, "5000")  # after the snapshot: does not count
+    trading_factories.treasury_credit_to(voter.id, "5000")  # after the snapshot: does not count
     elapse(proposal, DAY)
     vote = vote_cast(voter=voter, proposal_id=proposal.id, choice="against")
     assert vote.weight == Decimal(300)

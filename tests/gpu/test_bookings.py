@@ -15,13 +15,15 @@ from aitbc_site.errors import Conflict
 from aitbc_site.money import money_str
 from apps.gpu.facade import gpu_booking_open
 from apps.gpu.models import Gpu, GpuBooking, Miner
-from apps.gpu.services import miner_deregister
+from apps.gpu.services.miners import miner_deregister
 from apps.gpu.tasks import settle_bookings
 from apps.trading.facade import account_balances
 from apps.trading.models import Hold
 from apps.trading.services.ledger import hold_place
-from tests import factories
+from tests.accounts import factories as accounts_factories
 from tests.concurrency import at_once
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 FILL_KEY = f"fill:{uuid.uuid4()}"  # order-book fills are keyed by their id
 RTX_FILL_KEY = f"fill:{uuid.uuid4()}"
@@ -36,13 +38,8 @@ def now(monkeypatch):
 
 
 @pytest.fixture
-def gpu(service_client, now):
-    return service_client("gpu")
-
-
-@pytest.fixture
 def miner():
-    return factories.miner(unit_price="0.01")
+    return gpu_factories.miner(unit_price="0.01")
 
 
 @pytest.fixture
@@ -50,16 +47,8 @@ def h100(miner):
     return Gpu.objects.get(miner_id=miner.id)
 
 
-def auth(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post(client, path, key, body=None, **headers):
-    return client.post(path, body or {}, content_type="application/json", headers={**auth(key), **headers})
-
-
-def booked(gpu, h100, key, hours="2"):
-    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": hours})
+def booked(api, h100, key, hours="2"):
+    response = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": hours})
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -75,9 +64,9 @@ def balances(principal_id):
     return {k: money_str(v) for k, v in account_balances(principal_id).items() if k != "principal_id"}
 
 
-def test_given_a_funded_client_when_it_books_two_hours_then_hours_x_price_is_held(gpu, h100, miner, now):
-    client, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key, hours="2")
+def test_given_a_funded_client_when_it_books_two_hours_then_hours_x_price_is_held(now, api, h100, miner):
+    client, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key, hours="2")
     assert (
         booking
         | {
@@ -95,23 +84,23 @@ def test_given_a_funded_client_when_it_books_two_hours_then_hours_x_price_is_hel
     assert balances(client.id) == {"balance": "100.00000000", "held": "72.00000000", "available": "28.00000000"}
 
 
-def test_given_the_same_idempotency_key_when_booking_again_then_one_booking_and_one_hold(gpu, h100):
-    client, key = factories.funded_client("100")
-    first = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"}, **{"Idempotency-Key": "k1"})
-    again = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"}, **{"Idempotency-Key": "k1"})
-    other = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "3"}, **{"Idempotency-Key": "k1"})
+def test_given_the_same_idempotency_key_when_booking_again_then_one_booking_and_one_hold(now, api, h100):
+    client, key = trading_factories.funded_client("100")
+    first = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": "1"}, headers={"Idempotency-Key": "k1"})
+    again = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": "1"}, headers={"Idempotency-Key": "k1"})
+    other = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": "3"}, headers={"Idempotency-Key": "k1"})
     assert (first.status_code, again.status_code, other.status_code) == (201, 201, 409)
     assert again.json()["booking_id"] == first.json()["booking_id"]
     assert balances(client.id)["held"] == "36.00000000"
 
 
 def test_given_a_half_used_booking_when_released_then_provider_paid_pro_rata_minus_fee_and_rest_refunded(
-    gpu, h100, miner
+    now, api, h100, miner
 ):
-    client, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key, hours="2")
+    client, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key, hours="2")
     shift_back(booking, timedelta(hours=1))
-    released = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    released = api("gpu", key).post(f"/v1/bookings/{booking['booking_id']}/release")
     assert released.status_code == 200
     assert (
         released.json()
@@ -127,13 +116,13 @@ def test_given_a_half_used_booking_when_released_then_provider_paid_pro_rata_min
     assert balances(client.id) == {"balance": "64.00000000", "held": "0.00000000", "available": "64.00000000"}
 
 
-def test_given_a_released_booking_when_released_again_then_the_same_answer_and_no_money_moves(gpu, h100, miner):
-    client, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key, hours="2")
+def test_given_a_released_booking_when_released_again_then_the_same_answer_and_no_money_moves(now, api, h100, miner):
+    client, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key, hours="2")
     shift_back(booking, timedelta(minutes=30))
-    first = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    first = api("gpu", key).post(f"/v1/bookings/{booking['booking_id']}/release")
     shift_back(booking, timedelta(minutes=30))
-    again = post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key)
+    again = api("gpu", key).post(f"/v1/bookings/{booking['booking_id']}/release")
     money = ("status", "paid", "fee", "refunded", "ended_at")
     assert again.status_code == 200
     assert [again.json()[k] for k in money] == [first.json()[k] for k in money]
@@ -142,12 +131,12 @@ def test_given_a_released_booking_when_released_again_then_the_same_answer_and_n
     assert balances(client.id)["balance"] == "82.00000000"
 
 
-def test_given_bookings_past_their_end_when_settled_three_times_then_paid_in_full_once(gpu, h100, miner):
-    client, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key, hours="2")
+def test_given_bookings_past_their_end_when_settled_three_times_then_paid_in_full_once(now, api, h100, miner):
+    client, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key, hours="2")
     shift_back(booking, timedelta(hours=3))
     assert [settle_bookings(), settle_bookings(), settle_bookings()] == [1, 0, 0]
-    settled = gpu.get(f"/v1/bookings/{booking['booking_id']}", headers=auth(key)).json()
+    settled = api("gpu", key).get(f"/v1/bookings/{booking['booking_id']}").json()
     assert (
         settled | {"status": "COMPLETED", "paid": "70.20000000", "fee": "1.80000000", "refunded": "0.00000000"}
         == settled
@@ -156,62 +145,62 @@ def test_given_bookings_past_their_end_when_settled_three_times_then_paid_in_ful
     assert balances(client.id) == {"balance": "28.00000000", "held": "0.00000000", "available": "28.00000000"}
 
 
-def test_given_a_completed_booking_when_released_then_409(gpu, h100):
-    _, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key, hours="1")
+def test_given_a_completed_booking_when_released_then_409(now, api, h100):
+    _, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key, hours="1")
     shift_back(booking, timedelta(hours=2))
     settle_bookings()
-    assert post(gpu, f"/v1/bookings/{booking['booking_id']}/release", key).status_code == 409
+    assert api("gpu", key).post(f"/v1/bookings/{booking['booking_id']}/release").status_code == 409
 
 
-def test_given_my_booking_when_a_stranger_reads_or_releases_it_then_404_and_the_provider_may_read_it(gpu, h100):
-    _, key = factories.funded_client("100")
-    booking = booked(gpu, h100, key)
-    _, stranger = factories.funded_client("100")
+def test_given_my_booking_when_a_stranger_reads_or_releases_it_then_404_and_the_provider_may_read_it(now, api, h100):
+    _, key = trading_factories.funded_client("100")
+    booking = booked(api, h100, key)
+    _, stranger = trading_factories.funded_client("100")
     path = f"/v1/bookings/{booking['booking_id']}"
-    assert gpu.get(path, headers=auth(stranger)).status_code == 404
-    assert post(gpu, f"{path}/release", stranger).status_code == 404
-    assert gpu.get("/v1/bookings", headers=auth(stranger)).json() == {"items": [], "count": 0}
-    assert gpu.get("/v1/bookings", headers=auth(key)).json()["count"] == 1
-    _, admin = factories.principal("admin")
-    assert gpu.get(path, headers=auth(admin)).json()["status"] == "ACTIVE"
+    assert api("gpu", stranger).get(path).status_code == 404
+    assert api("gpu", stranger).post(f"{path}/release").status_code == 404
+    assert api("gpu", stranger).get("/v1/bookings").json() == {"items": [], "count": 0}
+    assert api("gpu", key).get("/v1/bookings").json()["count"] == 1
+    _, admin = accounts_factories.principal("admin")
+    assert api("gpu", admin).get(path).json()["status"] == "ACTIVE"
 
 
-def test_given_a_client_short_of_money_when_booking_then_402_and_nothing_is_held(gpu, h100):
-    client, key = factories.funded_client("10")
-    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "2"})
+def test_given_a_client_short_of_money_when_booking_then_402_and_nothing_is_held(now, api, h100):
+    client, key = trading_factories.funded_client("10")
+    response = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": "2"})
     assert response.status_code == 402
     assert response.json()["code"] == "insufficient_funds"
     assert balances(client.id)["held"] == "0.00000000"
     assert GpuBooking.objects.count() == 0
 
 
-def test_given_a_booked_gpu_when_another_client_books_it_then_409_and_an_unknown_gpu_is_404(gpu, h100):
-    _, key = factories.funded_client("100")
-    booked(gpu, h100, key, hours="1")
-    _, other = factories.funded_client("100")
-    taken = post(gpu, f"/v1/gpus/{h100.id}/book", other, {"hours": "1"})
+def test_given_a_booked_gpu_when_another_client_books_it_then_409_and_an_unknown_gpu_is_404(now, api, h100):
+    _, key = trading_factories.funded_client("100")
+    booked(api, h100, key, hours="1")
+    _, other = trading_factories.funded_client("100")
+    taken = api("gpu", other).post(f"/v1/gpus/{h100.id}/book", {"hours": "1"})
     assert (taken.status_code, taken.json()["code"]) == (409, "gpu_booked")
-    assert post(gpu, f"/v1/gpus/{h100.miner_id}/book", other, {"hours": "1"}).status_code == 404
+    assert api("gpu", other).post(f"/v1/gpus/{h100.miner_id}/book", {"hours": "1"}).status_code == 404
 
 
-def test_given_an_offline_miner_when_booking_its_gpu_then_409(gpu, h100, miner):
-    _, key = factories.funded_client("100")
+def test_given_an_offline_miner_when_booking_its_gpu_then_409(now, api, h100, miner):
+    _, key = trading_factories.funded_client("100")
     miner_deregister(miner=Miner.objects.get(id=miner.id))
-    response = post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": "1"})
+    response = api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": "1"})
     assert (response.status_code, response.json()["code"]) == (409, "miner_offline")
 
 
 @pytest.mark.parametrize("hours", ["0", "-1", "x", "8761"])
-def test_given_bad_hours_when_booking_then_422(gpu, h100, hours):
-    _, key = factories.funded_client("100")
-    assert post(gpu, f"/v1/gpus/{h100.id}/book", key, {"hours": hours}).status_code == 422
+def test_given_bad_hours_when_booking_then_422(now, api, h100, hours):
+    _, key = trading_factories.funded_client("100")
+    assert api("gpu", key).post(f"/v1/gpus/{h100.id}/book", {"hours": hours}).status_code == 422
 
 
 def test_given_an_order_book_fill_when_the_marketplace_opens_a_booking_then_it_books_the_miners_gpus_once(
     h100, miner, now
 ):
-    client, _ = factories.funded_client("100")
+    client, _ = trading_factories.funded_client("100")
     hold_place(owner_id=client.id, key=FILL_KEY, amount=Decimal("90"), what="this fill")
     terms = {
         "miner_id": miner.id,
@@ -254,7 +243,7 @@ def fill_booking(miner, client, key, **terms):
     ],
 )
 def test_given_gpus_the_miner_lacks_when_a_fill_opens_a_booking_then_409_and_nothing_is_recorded(miner, terms, why):
-    client, _ = factories.funded_client("100")
+    client, _ = trading_factories.funded_client("100")
     with pytest.raises(Conflict) as refused:
         fill_booking(miner, client, RTX_FILL_KEY, **terms)
     assert refused.value.code == "gpus_unavailable" and why in refused.value.detail
@@ -263,8 +252,8 @@ def test_given_gpus_the_miner_lacks_when_a_fill_opens_a_booking_then_409_and_not
 
 
 def test_given_a_one_gpu_miner_when_two_fills_book_the_same_hours_then_the_second_is_refused(miner, h100, now):
-    first, _ = factories.funded_client("100")
-    second, _ = factories.funded_client("100")
+    first, _ = trading_factories.funded_client("100")
+    second, _ = trading_factories.funded_client("100")
     booked_id = fill_booking(miner, first, FILL_KEY, hours=Decimal("2"))
     with pytest.raises(Conflict) as refused:
         fill_booking(miner, second, RTX_FILL_KEY, hours=Decimal("1"))
@@ -276,7 +265,7 @@ def test_given_a_one_gpu_miner_when_two_fills_book_the_same_hours_then_the_secon
 
 
 def test_given_a_miner_gone_offline_when_a_fill_opens_a_booking_then_409(miner, h100):
-    client, _ = factories.funded_client("100")
+    client, _ = trading_factories.funded_client("100")
     miner_deregister(miner=Miner.objects.get(id=miner.id))
     with pytest.raises(Conflict) as refused:
         fill_booking(miner, client, RTX_FILL_KEY)
@@ -285,13 +274,12 @@ def test_given_a_miner_gone_offline_when_a_fill_opens_a_booking_then_409(miner, 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_given_a_one_gpu_miner_when_two_clients_book_it_at_once_then_one_gets_it_and_the_other_nothing_held(
-    service_client,
+    api,
 ):
-    gpu = service_client("gpu")
-    h100 = Gpu.objects.get(miner_id=factories.miner(unit_price="0.01").id)
-    clients = [factories.funded_client("100") for _ in range(2)]
-    keys = iter(key for _, key in clients)
-    answers = at_once(lambda: post(gpu, f"/v1/gpus/{h100.id}/book", next(keys), {"hours": "1"}))
+    h100 = Gpu.objects.get(miner_id=gpu_factories.miner(unit_price="0.01").id)
+    clients = [trading_factories.funded_client("100") for _ in range(2)]
+    buyers = iter([api("gpu", key) for _, key in clients])
+    answers = at_once(lambda: next(buyers).post(f"/v1/gpus/{h100.id}/book", {"hours": "1"}))
     assert sorted(a.status_code for a in answers) == [201, 409]
     assert [a.json()["code"] for a in answers if a.status_code == 409] == ["gpu_booked"]
     assert sorted(balances(client.id)["held"] for client, _ in clients) == ["0.00000000", "36.00000000"]
@@ -299,49 +287,51 @@ def test_given_a_one_gpu_miner_when_two_clients_book_it_at_once_then_one_gets_it
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_given_a_one_gpu_miner_when_two_fills_book_at_once_then_the_gpu_is_sold_once():
-    miner = factories.miner(unit_price="0.01")
-    buyers = iter([(factories.funded_client("100")[0], f"fill:{uuid.uuid4()}") for _ in range(2)])
+    miner = gpu_factories.miner(unit_price="0.01")
+    buyers = iter([(trading_factories.funded_client("100")[0], f"fill:{uuid.uuid4()}") for _ in range(2)])
     outcomes = at_once(lambda: fill_booking(miner, *next(buyers)), allowed=(Conflict,))
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "UUID"]
     assert GpuBooking.objects.get().gpu_ids == [str(Gpu.objects.get(miner_id=miner.id).id)]
 
 
-def test_given_no_booking_when_a_client_reviews_a_gpu_then_403(gpu, h100):
-    _, key = factories.funded_client("100")
-    response = post(gpu, f"/v1/gpus/{h100.id}/reviews", key, {"rating": 5, "comment": "fast"})
+def test_given_no_booking_when_a_client_reviews_a_gpu_then_403(now, api, h100):
+    _, key = trading_factories.funded_client("100")
+    response = api("gpu", key).post(f"/v1/gpus/{h100.id}/reviews", {"rating": 5, "comment": "fast"})
     assert response.status_code == 403
 
 
-def test_given_bookings_when_clients_review_then_201_and_the_gpu_average_follows_and_a_second_review_is_409(gpu, h100):
-    _, first = factories.funded_client("100")
-    first_booking = booked(gpu, h100, first, hours="1")
-    post(gpu, f"/v1/bookings/{first_booking['booking_id']}/release", first)
-    _, second = factories.funded_client("100")
-    booked(gpu, h100, second, hours="1")
-    review = post(gpu, f"/v1/gpus/{h100.id}/reviews", first, {"rating": 5, "comment": "fast"})
+def test_given_bookings_when_clients_review_then_201_and_the_gpu_average_follows_and_a_second_review_is_409(
+    now, api, h100
+):
+    _, first = trading_factories.funded_client("100")
+    first_booking = booked(api, h100, first, hours="1")
+    api("gpu", first).post(f"/v1/bookings/{first_booking['booking_id']}/release")
+    _, second = trading_factories.funded_client("100")
+    booked(api, h100, second, hours="1")
+    review = api("gpu", first).post(f"/v1/gpus/{h100.id}/reviews", {"rating": 5, "comment": "fast"})
     assert review.status_code == 201
     assert review.json() | {"rating": 5, "comment": "fast", "gpu_id": str(h100.id)} == review.json()
-    assert post(gpu, f"/v1/gpus/{h100.id}/reviews", second, {"rating": 2}).status_code == 201
-    again = post(gpu, f"/v1/gpus/{h100.id}/reviews", first, {"rating": 1})
+    assert api("gpu", second).post(f"/v1/gpus/{h100.id}/reviews", {"rating": 2}).status_code == 201
+    again = api("gpu", first).post(f"/v1/gpus/{h100.id}/reviews", {"rating": 1})
     assert (again.status_code, again.json()["code"]) == (409, "already_reviewed")
-    reviews = gpu.get(f"/v1/gpus/{h100.id}/reviews", headers=auth(first)).json()
+    reviews = api("gpu", first).get(f"/v1/gpus/{h100.id}/reviews").json()
     assert (reviews["count"], reviews["rating_average"], reviews["rating_count"]) == (2, 3.5, 2)
-    listed = gpu.get("/v1/gpus?model=H100", headers=auth(first)).json()["items"]
+    listed = api("gpu", first).get("/v1/gpus?model=H100").json()["items"]
     assert [(g["gpu_id"], g["rating_average"], g["rating_count"]) for g in listed] == [(str(h100.id), 3.5, 2)]
 
 
 @pytest.mark.parametrize("rating", [0, 6])
-def test_given_a_rating_outside_1_to_5_when_reviewing_then_422(gpu, h100, rating):
-    _, key = factories.funded_client("100")
-    booked(gpu, h100, key, hours="1")
-    response = post(gpu, f"/v1/gpus/{h100.id}/reviews", key, {"rating": rating})
+def test_given_a_rating_outside_1_to_5_when_reviewing_then_422(now, api, h100, rating):
+    _, key = trading_factories.funded_client("100")
+    booked(api, h100, key, hours="1")
+    response = api("gpu", key).post(f"/v1/gpus/{h100.id}/reviews", {"rating": rating})
     assert (response.status_code, response.json()["code"]) == (422, "validation_error")
     assert "rating" in response.json()["detail"]
 
 
-def test_given_a_hold_whose_booking_was_never_recorded_when_the_settler_runs_then_it_is_released_once(gpu, h100, now):
-    client, key = factories.funded_client("100")
-    kept = booked(gpu, h100, key, hours="1")  # recorded: its hold stays
+def test_given_a_hold_whose_booking_was_never_recorded_when_the_settler_runs_then_it_is_released_once(now, api, h100):
+    client, key = trading_factories.funded_client("100")
+    kept = booked(api, h100, key, hours="1")  # recorded: its hold stays
     hold_place(owner_id=client.id, key=f"booking:{uuid.uuid4()}", amount=Decimal("20"))  # died before the booking
     young = f"booking:{uuid.uuid4()}"
     Hold.objects.filter(key__startswith="booking:").update(created_at=now - timedelta(minutes=10))
@@ -350,5 +340,5 @@ def test_given_a_hold_whose_booking_was_never_recorded_when_the_settler_runs_the
     assert [settle_bookings(), settle_bookings()] == [0, 0]
 
     assert balances(client.id) == {"balance": "100.00000000", "held": "41.00000000", "available": "59.00000000"}
-    assert gpu.get(f"/v1/bookings/{kept['booking_id']}", headers=auth(key)).json()["status"] == "ACTIVE"
+    assert api("gpu", key).get(f"/v1/bookings/{kept['booking_id']}").json()["status"] == "ACTIVE"
     assert Hold.objects.get(key=young).status == "HELD"

@@ -11,10 +11,10 @@ from kombu.exceptions import OperationalError
 
 from apps.accounts.models import ApiKey
 from apps.accounts.services import api_key_revoke, principal_revoke
-from apps.gpu.broker import broker_user_name, miner_broker_url
 from apps.gpu.models import Miner
+from apps.gpu.services.broker import broker_user_name, miner_broker_url
 from apps.gpu.tasks import sync_broker_users
-from tests import factories
+from tests.accounts import factories as accounts_factories
 
 pytestmark = [
     pytest.mark.django_db(databases="__all__"),
@@ -23,35 +23,26 @@ pytestmark = [
 CAPS = {"gpus": [], "cuda_version": "", "driver_version": "", "models": [], "runners": ["echo"]}
 
 
-@pytest.fixture
-def gpu(service_client):
-    return service_client("gpu")
-
-
-def registered(gpu, key, mode="celery"):
+def registered(api, key, mode="celery"):
     body = {"region": "eu", "capabilities": CAPS, "unit_price": "0.01", "mode": mode}
-    response = gpu.post("/v1/miners/register", body, content_type="application/json", headers=auth(key))
+    response = api("gpu", key).post("/v1/miners/register", body)
     assert response.status_code == 200, response.content
     return response.json()
 
 
-def auth(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture
-def miner(gpu):
-    principal, key = factories.principal("miner")
-    answer = registered(gpu, key)
+def miner(api):
+    principal, key = accounts_factories.principal("miner")
+    answer = registered(api, key)
     client = redis.Redis.from_url(answer["broker_url"], socket_timeout=5)
     yield {**answer, "key": key, "principal_id": principal.id, "redis": client}
     client.close()
 
 
 @pytest.fixture
-def other_miner(gpu):
-    _, key = factories.principal("miner")
-    return registered(gpu, key)
+def other_miner(api):
+    _, key = accounts_factories.principal("miner")
+    return registered(api, key)
 
 
 def control_plane() -> redis.Redis:
@@ -119,33 +110,33 @@ def test_celery_inspect_and_control_shutdown_with_a_miners_url_are_refused(miner
         app.send_task("ai.settle_job", args=["job"], queue="settlement")
 
 
-def test_registering_again_replaces_the_broker_user(gpu, miner):
-    again = registered(gpu, miner["key"])
+def test_registering_again_replaces_the_broker_user(api, miner):
+    again = registered(api, miner["key"])
     assert again["broker_url"] != miner["broker_url"]
     assert not can_log_in(miner["broker_url"])
     assert can_log_in(again["broker_url"])
 
 
-def test_a_polling_miner_has_no_broker_user_and_switching_to_polling_removes_it(gpu, miner):
-    assert registered(gpu, miner["key"], mode="poll")["broker_url"] is None
+def test_a_polling_miner_has_no_broker_user_and_switching_to_polling_removes_it(api, miner):
+    assert registered(api, miner["key"], mode="poll")["broker_url"] is None
     assert not can_log_in(miner["broker_url"])
     assert Miner.objects.get(id=miner["miner_id"]).broker_password_sha256 == ""
 
 
-def test_deregistering_removes_the_broker_user(gpu, miner):
-    response = gpu.delete(f"/v1/miners/{miner['miner_id']}", headers=auth(miner["key"]))
+def test_deregistering_removes_the_broker_user(api, miner):
+    response = api("gpu", miner["key"]).delete(f"/v1/miners/{miner['miner_id']}")
     assert response.status_code in (200, 204), response.content
     assert not can_log_in(miner["broker_url"])
 
 
-def test_revoking_one_key_or_the_principal_removes_the_broker_user(gpu, miner, django_capture_on_commit_callbacks):
+def test_revoking_one_key_or_the_principal_removes_the_broker_user(api, miner, django_capture_on_commit_callbacks):
     key_id = ApiKey.objects.get(principal_id=miner["principal_id"]).id
     with django_capture_on_commit_callbacks(execute=True, using="default"):
         api_key_revoke(principal_id=miner["principal_id"], key_id=key_id)
     assert not can_log_in(miner["broker_url"])
 
-    principal, key = factories.principal("miner")
-    second = registered(gpu, key)
+    principal, key = accounts_factories.principal("miner")
+    second = registered(api, key)
     with django_capture_on_commit_callbacks(execute=True, using="default"):
         principal_revoke(principal_id=principal.id)
     assert not can_log_in(second["broker_url"])

@@ -5,47 +5,34 @@ import uuid
 import pytest
 
 from apps.gpu.models import Gpu, GpuSample
-from tests import factories
+from tests.accounts import factories as accounts_factories
 
 pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 H100 = {"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-1", "memory_mb": 81559, "compute_capability": "9.0"}
 COOL = [(1000, 60), (1559, 70), (1200, 65)]  # (memory used MiB, temperature C) per heartbeat
 
 
-@pytest.fixture
-def gpu(service_client):
-    return service_client("gpu")
-
-
-def auth(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post(client, path, key, body=None):
-    return client.post(path, body or {}, content_type="application/json", headers=auth(key))
-
-
-def gpu_with_samples(client, card=H100, readings=COOL) -> Gpu:
+def gpu_with_samples(api, card=H100, readings=COOL) -> Gpu:
     """A miner registers one card over HTTP and sends a heartbeat per reading."""
-    _, key = factories.principal("miner")
+    _, key = accounts_factories.principal("miner")
     caps = {"gpus": [card], "cuda_version": "13.0", "models": [], "runners": ["echo"]}
-    miner = post(client, "/v1/miners/register", key, {"capabilities": caps, "unit_price": "0.01"}).json()
+    miner = api("gpu", key).post("/v1/miners/register", {"capabilities": caps, "unit_price": "0.01"}).json()
     for memory, temperature in readings:
         reading = {"uuid": card["uuid"], "utilization_gpu": 90, "memory_used_mb": memory, "temperature_c": temperature,
                    "power_w": 300}  # fmt: skip
-        assert post(client, "/v1/miners/heartbeat", key, {"gpus": [reading]}).status_code == 200
+        assert api("gpu", key).post("/v1/miners/heartbeat", {"gpus": [reading]}).status_code == 200
     return Gpu.objects.get(miner_id=miner["miner_id"], uuid=card["uuid"])
 
 
-def optimize(client, gpu_row, params_b, sequence_length=4096):
-    _, key = factories.principal("client")
+def optimize(api, gpu_row, params_b, sequence_length=4096):
+    _, key = accounts_factories.principal("client")
     body = {"model_params_b": params_b, "sequence_length": sequence_length}
-    return post(client, f"/v1/marketplace/edge-gpu/{gpu_row.id}/optimize", key, body)
+    return api("gpu", key).post(f"/v1/marketplace/edge-gpu/{gpu_row.id}/optimize", body)
 
 
-def test_the_profiles_are_seeded_with_published_specifications(gpu):
-    _, key = factories.principal("client")
-    profiles = gpu.get("/v1/marketplace/edge-gpu/profiles", headers=auth(key)).json()
+def test_the_profiles_are_seeded_with_published_specifications(api):
+    _, key = accounts_factories.principal("client")
+    profiles = api("gpu", key).get("/v1/marketplace/edge-gpu/profiles").json()
     by_model = {p["model"]: p for p in profiles["items"]}
     assert {"RTX 4090", "RTX 3060", "Jetson AGX Orin", "L4", "A100 80GB", "H100 80GB HBM3"} <= set(by_model)
     assert (
@@ -55,9 +42,9 @@ def test_the_profiles_are_seeded_with_published_specifications(gpu):
     assert by_model["Jetson AGX Orin"]["category"] == "edge"
 
 
-def test_given_recorded_samples_when_optimizing_a_7b_model_then_a_reasoned_bf16_recommendation(gpu):
-    h100 = gpu_with_samples(gpu)
-    response = optimize(gpu, h100, 7)
+def test_given_recorded_samples_when_optimizing_a_7b_model_then_a_reasoned_bf16_recommendation(api):
+    h100 = gpu_with_samples(api)
+    response = optimize(api, h100, 7)
     assert response.status_code == 200, response.content
     answer = response.json()
     times = sorted(s.created_at for s in GpuSample.objects.filter(gpu=h100))
@@ -85,23 +72,23 @@ def test_given_recorded_samples_when_optimizing_a_7b_model_then_a_reasoned_bf16_
     assert any(line.startswith("batch size 30 = floor((80000 - ") for line in answer["reasoning"])
 
 
-def test_given_a_longer_sequence_when_optimizing_then_fewer_sequences_fit(gpu):
-    h100 = gpu_with_samples(gpu)
-    short = optimize(gpu, h100, 7, sequence_length=2048).json()["recommendation"]["batch_size"]
-    long = optimize(gpu, h100, 7, sequence_length=8192).json()["recommendation"]["batch_size"]
+def test_given_a_longer_sequence_when_optimizing_then_fewer_sequences_fit(api):
+    h100 = gpu_with_samples(api)
+    short = optimize(api, h100, 7, sequence_length=2048).json()["recommendation"]["batch_size"]
+    long = optimize(api, h100, 7, sequence_length=8192).json()["recommendation"]["batch_size"]
     assert short > 30 > long >= 1
 
 
-def test_given_hotter_samples_when_optimizing_then_the_power_limit_is_85_percent_of_tdp_with_the_reason(gpu):
-    h100 = gpu_with_samples(gpu, readings=[(1559, 78), (1559, 86)])
-    answer = optimize(gpu, h100, 7).json()
+def test_given_hotter_samples_when_optimizing_then_the_power_limit_is_85_percent_of_tdp_with_the_reason(api):
+    h100 = gpu_with_samples(api, readings=[(1559, 78), (1559, 86)])
+    answer = optimize(api, h100, 7).json()
     assert answer["recommendation"]["power_limit_w"] == 595
     assert any("86 C is at or above 83 C" in line for line in answer["reasoning"])
 
 
-def test_given_a_70b_model_when_bf16_weights_do_not_fit_then_int8_weights_with_one_sequence(gpu):
-    h100 = gpu_with_samples(gpu)
-    answer = optimize(gpu, h100, 70).json()
+def test_given_a_70b_model_when_bf16_weights_do_not_fit_then_int8_weights_with_one_sequence(api):
+    h100 = gpu_with_samples(api)
+    answer = optimize(api, h100, 70).json()
     assert (
         answer["recommendation"] | {"precision": "bf16", "weights_precision": "int8", "batch_size": 1}
         == answer["recommendation"]
@@ -109,36 +96,36 @@ def test_given_a_70b_model_when_bf16_weights_do_not_fit_then_int8_weights_with_o
     assert any(line.startswith("weights in int8") for line in answer["reasoning"])
 
 
-def test_given_a_model_too_big_even_in_int8_when_optimizing_then_422_saying_it_does_not_fit(gpu):
-    h100 = gpu_with_samples(gpu)
-    response = optimize(gpu, h100, 200)
+def test_given_a_model_too_big_even_in_int8_when_optimizing_then_422_saying_it_does_not_fit(api):
+    h100 = gpu_with_samples(api)
+    response = optimize(api, h100, 200)
     assert response.status_code == 422
     assert "does not fit" in response.json()["detail"]
 
 
-def test_given_a_card_without_bf16_when_optimizing_then_fp16(gpu):
-    t4 = gpu_with_samples(gpu, card={"name": "Tesla T4", "uuid": "GPU-T4", "memory_mb": 15360})
-    answer = optimize(gpu, t4, 1, sequence_length=1024).json()
+def test_given_a_card_without_bf16_when_optimizing_then_fp16(api):
+    t4 = gpu_with_samples(api, card={"name": "Tesla T4", "uuid": "GPU-T4", "memory_mb": 15360})
+    answer = optimize(api, t4, 1, sequence_length=1024).json()
     assert (answer["profile"]["model"], answer["recommendation"]["precision"]) == ("T4", "fp16")
 
 
-def test_given_a_gpu_no_profile_names_when_optimizing_then_422_naming_its_model(gpu):
-    l40s = gpu_with_samples(gpu, card={"name": "NVIDIA L40S", "uuid": "GPU-L40S", "memory_mb": 46068})
-    response = optimize(gpu, l40s, 7)
+def test_given_a_gpu_no_profile_names_when_optimizing_then_422_naming_its_model(api):
+    l40s = gpu_with_samples(api, card={"name": "NVIDIA L40S", "uuid": "GPU-L40S", "memory_mb": 46068})
+    response = optimize(api, l40s, 7)
     assert response.status_code == 422
     assert "'NVIDIA L40S'" in response.json()["detail"]
 
 
-def test_given_an_unknown_gpu_when_optimizing_then_404(gpu):
-    _, key = factories.principal("client")
+def test_given_an_unknown_gpu_when_optimizing_then_404(api):
+    _, key = accounts_factories.principal("client")
     body = {"model_params_b": 7, "sequence_length": 4096}
-    assert post(gpu, f"/v1/marketplace/edge-gpu/{uuid.uuid4()}/optimize", key, body).status_code == 404
+    assert api("gpu", key).post(f"/v1/marketplace/edge-gpu/{uuid.uuid4()}/optimize", body).status_code == 404
 
 
 @pytest.mark.parametrize(
     "body", [{"model_params_b": 0, "sequence_length": 1}, {"model_params_b": 7, "sequence_length": 0}]
 )
-def test_given_bad_input_when_optimizing_then_422(gpu, body):
-    h100 = gpu_with_samples(gpu, readings=[])
-    _, key = factories.principal("client")
-    assert post(gpu, f"/v1/marketplace/edge-gpu/{h100.id}/optimize", key, body).status_code == 422
+def test_given_bad_input_when_optimizing_then_422(api, body):
+    h100 = gpu_with_samples(api, readings=[])
+    _, key = accounts_factories.principal("client")
+    assert api("gpu", key).post(f"/v1/marketplace/edge-gpu/{h100.id}/optimize", body).status_code == 422

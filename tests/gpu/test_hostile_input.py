@@ -10,11 +10,15 @@ import pytest
 
 from apps.ai.models import Job
 from apps.ai.services.claim import job_claim
-from apps.gpu.bookings import gpu_book
 from apps.gpu.facade import MinerView
 from apps.gpu.models import Gpu, GpuBooking, GpuReview, GpuSample, Miner
+from apps.gpu.services.bookings import gpu_book
 from apps.trading.facade import account_balances
-from tests import factories, hostile
+from tests import hostile
+from tests.accounts import factories as accounts_factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 H100 = {"name": "NVIDIA H100 80GB HBM3", "memory_mb": 81559, "compute_capability": "9.0"}
@@ -86,33 +90,26 @@ FILTERS = [("/v1/gpus", "model", "a\x00b"), ("/v1/gpus", "model", "a\x01b"), ("/
 
 
 @pytest.fixture
-def world(service_client):
+def world(api):
     """A miner registered over HTTP with two H100s, holding a running job of a funded client, who has booked the
     second GPU (so may review it)."""
-    gpu = service_client("gpu")
-    _, miner_key = factories.principal("miner")
+    _, miner_key = accounts_factories.principal("miner")
     uuids = [f"GPU-{uuid.uuid4()}" for _ in CAPS["gpus"]]
     body = {"capabilities": CAPS, "unit_price": "0.01", "concurrency": 2}
-    registered = call(gpu, "post", "/v1/miners/register", miner_key, filled(json.dumps(body), uuids))
+    registered = api("gpu", miner_key).post("/v1/miners/register", filled(json.dumps(body), uuids))
     miner_id = registered.json()["miner_id"]
-    client, client_key = factories.funded_client("100")
-    job = factories.job(client)
+    client, client_key = trading_factories.funded_client("100")
+    job = ai_factories.job(client)
     assert job_claim(miner=MinerView.from_model(Miner.objects.get(id=miner_id), online=True)).id == job.id
     gpu_ids = [Gpu.objects.get(uuid=u).id for u in uuids]
     gpu_book(client=client, gpu_id=gpu_ids[1], hours=1)
-    keys = {"miner": miner_key, "client": client_key, "admin": factories.principal("admin")[1]}
-    return {"gpu": gpu, "keys": keys, "client": client, "job": job.id, "miner": miner_id, "uuids": uuids,
+    keys = {"miner": miner_key, "client": client_key, "admin": accounts_factories.principal("admin")[1]}
+    return {"api": api, "keys": keys, "client": client, "job": job.id, "miner": miner_id, "uuids": uuids,
             "gpu_ids": gpu_ids}  # fmt: skip
 
 
-def call(client, method, path, key, body=None):
-    text = body if isinstance(body, str) else json.dumps(body or {})
-    headers = {"Authorization": f"Bearer {key}"}
-    return getattr(client, method)(path, text, content_type="application/json", headers=headers)
-
-
-def auth(world, who="admin") -> dict:
-    return {"Authorization": f"Bearer {world['keys'][who]}"}
+def as_admin(world, service: str = "gpu"):
+    return world["api"](service, world["keys"]["admin"])
 
 
 def filled(text: str, gpus, miner="", job="") -> str:
@@ -128,7 +125,7 @@ def at(world, path: str) -> str:
 
 def sent(world, endpoint: str, text: str):
     method, path, who, *_ = ENDPOINTS[endpoint]
-    return call(world["gpu"], method, at(world, path), world["keys"][who], filled(text, world["uuids"]))
+    return world["api"]("gpu", world["keys"][who]).request(method, at(world, path), filled(text, world["uuids"]))
 
 
 def state(world) -> dict:
@@ -146,13 +143,13 @@ def state(world) -> dict:
     }  # fmt: skip
 
 
-def assert_lists_answer(world, service_client) -> None:
+def assert_lists_answer(world) -> None:
     for path in LISTS:
-        response = world["gpu"].get(at(world, path), headers=auth(world))
+        response = as_admin(world).get(at(world, path))
         assert response.status_code == 200, (path, response.content[:300])
         assert isinstance(response.json()["items"], list)
-    assert isinstance(world["gpu"].get("/gpu/status").json()["by_model"], dict)
-    summary = service_client("monitoring").get("/v1/dashboard/summary", headers=auth(world))
+    assert isinstance(world["api"]("gpu").get("/gpu/status").json()["by_model"], dict)
+    summary = as_admin(world, "monitoring").get("/v1/dashboard/summary")
     assert summary.status_code == 200 and json.loads(summary.content)  # the operators' view, after everything
 
 
@@ -168,35 +165,35 @@ def test_control_each_valid_body_does_its_work(world, endpoint):
 @pytest.mark.parametrize("kind", hostile.ALL)
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("which", ["string", "number"])
-def test_a_hostile_value_in_any_field_is_refused_and_changes_nothing(world, service_client, endpoint, which, kind):
+def test_a_hostile_value_in_any_field_is_refused_and_changes_nothing(world, endpoint, which, kind):
     body, string_field, number_field, _ = ENDPOINTS[endpoint][3:]
     before = state(world)
     field = string_field if which == "string" else number_field
     hostile.assert_refused(sent(world, endpoint, hostile.body_with(body, field, hostile.ALL[kind])), 422)
     assert state(world) == before
-    assert_lists_answer(world, service_client)
+    assert_lists_answer(world)
 
 
 @pytest.mark.parametrize("case", BEYOND)
-def test_a_value_beyond_storage_or_physics_or_of_the_wrong_type_is_refused(world, service_client, case):
+def test_a_value_beyond_storage_or_physics_or_of_the_wrong_type_is_refused(world, case):
     endpoint, field, raw = BEYOND[case]
     before = state(world)
     response = sent(world, endpoint, hostile.body_with(ENDPOINTS[endpoint][3], field, raw))
     detail = hostile.assert_refused(response, 422)["detail"]
     assert [name for name in field.split(".") if not name.isdigit()][-1] in detail  # the schema's word, not storage's
     assert state(world) == before
-    assert_lists_answer(world, service_client)
+    assert_lists_answer(world)
 
 
-def test_a_booking_whose_product_is_beyond_the_ledger_is_refused_before_any_escrow(world, service_client):
+def test_a_booking_whose_product_is_beyond_the_ledger_is_refused_before_any_escrow(world):
     """A GPU at just under 10^10 AIT a second is 3.6 x 10^13 AIT an hour: more than the ledger takes."""
-    dear = factories.miner(unit_price="9999999999")
+    dear = gpu_factories.miner(unit_price="9999999999")
     gpu_id = Gpu.objects.get(miner_id=dear.id).id
     before = state(world)
-    booked = call(world["gpu"], "post", f"/v1/gpus/{gpu_id}/book", world["keys"]["client"], {"hours": "1"})
+    booked = world["api"]("gpu", world["keys"]["client"]).post(f"/v1/gpus/{gpu_id}/book", {"hours": "1"})
     hostile.assert_refused(booked, 422)
     assert state(world) == before
-    assert_lists_answer(world, service_client)
+    assert_lists_answer(world)
 
 
 @pytest.mark.parametrize(
@@ -210,29 +207,28 @@ def test_a_booking_whose_product_is_beyond_the_ledger_is_refused_before_any_escr
     ids=["zero", "highest", "full_and_coldest", "none"],
 )
 @pytest.mark.parametrize(("params_b", "sequence_length"), [(0.001, 1), (10000, 1_048_576), (7, 4096)])
-def test_telemetry_at_its_bounds_never_breaks_the_edge_optimiser(world, service_client, reading, params_b,
-                                                                  sequence_length):  # fmt: skip
+def test_telemetry_at_its_bounds_never_breaks_the_edge_optimiser(world, reading, params_b, sequence_length):
     beat = sent(world, "heartbeat", json.dumps({"gpus": [{"uuid": "@gpu0", **reading}]}))
     assert beat.status_code == 200, beat.content
     answer = sent(world, "optimize", json.dumps({"model_params_b": params_b, "sequence_length": sequence_length}))
     assert answer.status_code in (200, 422), answer.content[:500]
     assert json.loads(answer.content)  # finite numbers only: a body that is JSON
-    assert_lists_answer(world, service_client)
+    assert_lists_answer(world)
 
 
 @pytest.mark.parametrize(("name", "value"), PAGING)
 @pytest.mark.parametrize("path", LISTS)
 def test_a_hostile_paging_parameter_is_a_4xx(world, path, name, value):
-    response = world["gpu"].get(at(world, path), {name: value}, headers=auth(world))
+    response = as_admin(world).get(at(world, path), {name: value})
     hostile.assert_refused(response)
 
 
 @pytest.mark.parametrize(("path", "name", "value"), FILTERS)
 def test_a_hostile_filter_is_a_4xx(world, path, name, value):
-    hostile.assert_refused(world["gpu"].get(path, {name: value}, headers=auth(world)))
+    hostile.assert_refused(as_admin(world).get(path, {name: value}))
 
 
 @pytest.mark.parametrize("bad_id", ["\u00b2", "9" * 5000, "a\x00b"])
 @pytest.mark.parametrize("path", ["/v1/miners/{}", "/v1/miners/{}/gpus", "/v1/gpus/{}/reviews", "/v1/bookings/{}"])
 def test_a_hostile_id_in_the_path_is_a_4xx(world, path, bad_id):
-    hostile.assert_refused(world["gpu"].get(path.format(bad_id), headers=auth(world)))
+    hostile.assert_refused(as_admin(world).get(path.format(bad_id)))

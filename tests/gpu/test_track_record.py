@@ -5,8 +5,9 @@ from uuid import UUID
 import pytest
 
 from apps.gpu.facade import miners_by_id
-from tests import factories
+from tests.accounts import factories as accounts_factories
 from tests.runs import runs
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 CAPS = {
@@ -17,28 +18,23 @@ CAPS = {
 CLAIM = {"jobs_completed": 10_000, "jobs_failed": 0, "reputation": 1.0, "reliability": 1.0, "success_rate": 1.0}
 
 
-@pytest.fixture
-def gpu(service_client):
-    return service_client("gpu")
+def register(api, key, body):
+    return api("gpu", key).post("/v1/miners/register", body)
 
 
-def register(gpu, key, body):
-    return gpu.post("/v1/miners/register", body, content_type="application/json", headers={"X-Api-Key": key})
-
-
-def test_a_miner_that_claims_a_perfect_record_is_shown_the_record_the_platform_saw(gpu):
+def test_a_miner_that_claims_a_perfect_record_is_shown_the_record_the_platform_saw(api):
     """Given a miner that registers claiming 10,000 jobs and no failure (refused as fields, dropped inside its
     capabilities), then completes a job, lets a lease run out and holds one past its TTL, reporting no failure.
     Then its own view shows 1 run completed and 2 failed, and none of the claim."""
-    _, key = factories.principal("miner")
+    _, key = accounts_factories.principal("miner")
     body = {"region": "eu", "concurrency": 2, "capabilities": CAPS, "unit_price": "0.01"}
-    assert register(gpu, key, {**body, **CLAIM}).status_code == 422
-    registered = register(gpu, key, {**body, "capabilities": {**CAPS, **CLAIM}})
+    assert register(api, key, {**body, **CLAIM}).status_code == 422
+    registered = register(api, key, {**body, "capabilities": {**CAPS, **CLAIM}})
     assert registered.status_code == 200, registered.content
     miner_id = UUID(registered.json()["miner_id"])
-    client, _ = factories.funded_client("100")
+    client, _ = trading_factories.funded_client("100")
     runs(miners_by_id([miner_id])[miner_id], client, "completed", "lease_lost", "expired")
 
-    view = gpu.get("/v1/miners/me", headers={"X-Api-Key": key}).json()
+    view = api("gpu", key).get("/v1/miners/me").json()
     assert (view["jobs_completed"], view["jobs_failed"]) == (1, 2)
     assert not set(CLAIM) & set(view["capabilities"])

@@ -9,8 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from apps.governance.facade import CACHE_SECONDS, parameter_set
-from apps.trading.selectors import account_balances
+from aitbc_site.parameters import CACHE_SECONDS
+from apps.governance.facade import parameter_set
+from apps.trading.selectors.ledger import account_balances
 from tests.processes import wait_for
 from tests.stack import stack_running
 

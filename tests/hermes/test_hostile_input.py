@@ -13,11 +13,14 @@ from apps.ai.models import Job
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete
 from apps.gpu.models import Miner
-from apps.gpu.services import miner_heartbeat
+from apps.gpu.services.miners import miner_heartbeat
 from apps.hermes.models import Agent, EdgeDeployment, EdgeReplica, Workflow, WorkflowStep
 from apps.hermes.services.advance import workflow_advance
 from apps.trading.facade import account_balances
-from tests import factories, hostile
+from tests import hostile
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = [pytest.mark.django_db(databases="__all__"), pytest.mark.usefixtures("edge_profiles")]
 ORIN = {"name": "NVIDIA Jetson AGX Orin", "memory_mb": 62841}
@@ -95,25 +98,23 @@ FILTERS = [("/v1/agents", "operator", "skill", "a\x00b"), ("/v1/agents", "operat
 
 
 @pytest.fixture
-def world(service_client):
+def world(api):
     """An operator's edge miner (an Orin) with an agent for echo, a funded client, and the client's deployment of
     echo with its one replica on that miner."""
-    hermes = service_client("hermes")
-    miner = factories.miner(gpus=(ORIN,))
+    miner = gpu_factories.miner(gpus=(ORIN,))
     keys = {"operator": api_key_rotate(principal_id=miner.principal_id).key}
-    client, keys["client"] = factories.funded_client("100")
+    client, keys["client"] = trading_factories.funded_client("100")
     body = {"name": "a1", "skills": ["echo"], "unit_price": "0.01", "region": "eu", "miner_id": str(miner.id)}
-    agent = call(hermes, "post", "/v1/agents", keys["operator"], body).json()
-    deployment = call(hermes, "post", "/v1/edge/deployments", keys["client"], {"runner": "echo"}).json()
+    agent = api("hermes", keys["operator"]).post("/v1/agents", body).json()
+    deployment = api("hermes", keys["client"]).post("/v1/edge/deployments", {"runner": "echo"}).json()
     names = {"@miner": miner.id, "@agent": agent["agent_id"], "@deployment": deployment["deployment_id"],
              "@replica": deployment["replica_states"][0]["replica_id"]}  # fmt: skip
-    return {"hermes": hermes, "keys": keys, "client": client, "miner": miner, "names": names}
+    return {"api": api, "keys": keys, "client": client, "miner": miner, "names": names}
 
 
-def call(client, method, path, key, body=None):
-    text = body if isinstance(body, str) else json.dumps(body or {})
-    headers = {"Authorization": f"Bearer {key}"}
-    return getattr(client, method)(path, text, content_type="application/json", headers=headers)
+def as_(world, who: str):
+    """The hermes service as `who` (operator or client) of the world calls it."""
+    return world["api"]("hermes", world["keys"][who])
 
 
 def filled(text: str, world) -> str:
@@ -124,7 +125,7 @@ def filled(text: str, world) -> str:
 
 def sent(world, endpoint: str, text: str):
     method, path, who, *_ = ENDPOINTS[endpoint]
-    return call(world["hermes"], method, filled(path, world), world["keys"][who], filled(text, world))
+    return as_(world, who).request(method, filled(path, world), filled(text, world))
 
 
 def state(world) -> dict:
@@ -140,7 +141,7 @@ def state(world) -> dict:
 
 def assert_lists_answer(world) -> None:
     for path, who in LISTS:
-        response = world["hermes"].get(path, headers={"Authorization": f"Bearer {world['keys'][who]}"})
+        response = as_(world, who).get(path)
         assert response.status_code == 200, (path, response.content[:300])
         assert isinstance(response.json()["items"], list)
 
@@ -181,8 +182,7 @@ def test_a_step_with_twenty_thousand_references_is_refused_before_any_is_resolve
     """The payload is over a job's payload limit: refused as it stands, without a reference looked at."""
     many = dict(STEP_B, payload={"refs": [{"$from": "a"}] * 20_000})
     before = state(world)
-    hostile.assert_refused(call(world["hermes"], "post", "/v1/workflows", world["keys"]["client"],
-                                {"steps": [STEP, many]}), 413)  # fmt: skip
+    hostile.assert_refused(as_(world, "client").post("/v1/workflows", {"steps": [STEP, many]}), 413)
     assert state(world) == before
     assert_lists_answer(world)
 
@@ -193,20 +193,16 @@ def test_a_reference_into_a_list_by_no_index_fails_its_step_and_breaks_nothing(w
     completed, the step fails, never runs and holds nothing, and the workflow ends FAILED."""
     a = dict(STEP, payload={"items": [1, 2]})
     b = dict(STEP_B, payload={"x": {"$from": f"a.echo.items.{segment}"}})
-    created = call(world["hermes"], "post", "/v1/workflows", world["keys"]["client"], {"steps": [a, b]})
+    created = as_(world, "client").post("/v1/workflows", {"steps": [a, b]})
     assert created.status_code == 201, created.content
     workflow_id = created.json()["workflow_id"]
     workflow_advance(workflow_id)
     job = job_claim(miner=world["miner"])
     result = runner_for(job.type).run(job.payload, Device("cpu", "cpu"))
-    factories.held_for(job.id)
+    ai_factories.held_for(job.id)
     job_complete(miner=world["miner"], job_id=job.id, result=result, metrics={"gpu_seconds": 1})
     assert workflow_advance(workflow_id) == "FAILED"
-    view = (
-        world["hermes"]
-        .get(f"/v1/workflows/{workflow_id}", headers={"Authorization": f"Bearer {world['keys']['client']}"})
-        .json()
-    )
+    view = as_(world, "client").get(f"/v1/workflows/{workflow_id}").json()
     steps = {s["id"]: s for s in view["steps"]}
     assert (steps["a"]["state"], steps["b"]["state"], steps["b"]["job_id"]) == ("COMPLETED", "FAILED", None)
     assert "has no" in steps["b"]["error"]
@@ -227,9 +223,9 @@ def test_telemetry_at_its_bounds_never_breaks_edge_placement(world, reading):
     """Given the edge miner's heartbeat at the bounds of every reading (and of inflight), a deployment is still
     placed on it, with a placement that is JSON, and the lists answer."""
     miner = Miner.objects.get(id=world["miner"].id)
-    uuid = factories.gpu_uuids(world["miner"])[0]
+    uuid = gpu_factories.gpu_uuids(world["miner"])[0]
     miner_heartbeat(miner=miner, inflight=2**31 - 1, readings=[{"uuid": uuid, **reading}], job_ids=None)
-    response = call(world["hermes"], "post", "/v1/edge/deployments", world["keys"]["client"], {"runner": "echo"})
+    response = as_(world, "client").post("/v1/edge/deployments", {"runner": "echo"})
     assert response.status_code == 201, response.content[:500]
     assert "slots busy" in json.loads(response.content)["replica_states"][0]["choice"]["explanation"]
     assert_lists_answer(world)
@@ -238,19 +234,16 @@ def test_telemetry_at_its_bounds_never_breaks_edge_placement(world, reading):
 @pytest.mark.parametrize(("name", "value"), PAGING)
 @pytest.mark.parametrize(("path", "who"), LISTS)
 def test_a_hostile_paging_parameter_is_a_4xx(world, path, who, name, value):
-    headers = {"Authorization": f"Bearer {world['keys'][who]}"}
-    hostile.assert_refused(world["hermes"].get(path, {name: value}, headers=headers))
+    hostile.assert_refused(as_(world, who).get(path, {name: value}))
 
 
 @pytest.mark.parametrize(("path", "who", "name", "value"), FILTERS)
 def test_a_hostile_filter_is_a_4xx(world, path, who, name, value):
-    headers = {"Authorization": f"Bearer {world['keys'][who]}"}
-    hostile.assert_refused(world["hermes"].get(path, {name: value}, headers=headers))
+    hostile.assert_refused(as_(world, who).get(path, {name: value}))
 
 
 @pytest.mark.parametrize("bad_id", ["\u00b2", "9" * 5000, "a\x00b"])
 @pytest.mark.parametrize("path", ["/v1/workflows/{}", "/v1/hybrid/executions/{}", "/v1/collaborations/{}",
                                   "/v1/edge/deployments/{}"])  # fmt: skip
 def test_a_hostile_id_in_the_path_is_a_4xx(world, path, bad_id):
-    headers = {"Authorization": f"Bearer {world['keys']['client']}"}
-    hostile.assert_refused(world["hermes"].get(path.format(bad_id), headers=headers))
+    hostile.assert_refused(as_(world, "client").get(path.format(bad_id)))

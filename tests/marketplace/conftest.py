@@ -1,16 +1,11 @@
-"""The marketplace service's test client, and a funded client trading through it."""
+"""A funded client trading through the marketplace service."""
 
 import pytest
 
-from tests import factories
-from tests.marketplace.test_market import Trader
+from tests.marketplace.helpers import Trader
+from tests.trading import factories as trading_factories
 
 
 @pytest.fixture
-def http(service_client):
-    return service_client("marketplace")
-
-
-@pytest.fixture
-def client(http):
-    return Trader(http, *factories.funded_client("1000"))
+def client(api):
+    return Trader(api, *trading_factories.funded_client("1000"))

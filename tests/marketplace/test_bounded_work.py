@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from apps.gpu.bookings import gpu_book
 from apps.gpu.models import Gpu
+from apps.gpu.services.bookings import gpu_book
 from apps.marketplace import engine
 from apps.marketplace.models import Bid, Offer
-from tests import factories
-from tests.marketplace.test_market import bid, offer, seller
+from tests.marketplace.helpers import bid, offer, seller
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -37,7 +37,7 @@ def resting_bids(prices, **terms) -> list[Bid]:
     return Bid.objects.bulk_create(made)
 
 
-def test_the_order_book_honours_limit_and_offset_on_each_side(http, client):
+def test_the_order_book_honours_limit_and_offset_on_each_side(api, client):
     cheap, middle, dear = resting_offers(["1", "2", "3"])
     page = client.get("/v1/orderbook", gpu_model="H100", limit=2).json()
     assert [a["offer_id"] for a in page["asks"]] == [str(cheap.id), str(middle.id)]
@@ -47,8 +47,8 @@ def test_the_order_book_honours_limit_and_offset_on_each_side(http, client):
     assert len(client.get("/v1/orderbook").json()["asks"]) == 3  # the default page holds them all
 
 
-def test_the_analytics_page_through_the_gpu_classes_and_total_every_class(http, client):
-    offer(seller(http), "1.00", hours="4")
+def test_the_analytics_page_through_the_gpu_classes_and_total_every_class(api, client):
+    offer(seller(api), "1.00", hours="4")
     bid(client, "1.00", hours="2")  # a fill of 2 h at 1.00 in h100
     for model in ("A100", "L4"):
         resting_offers(["1"], gpu_model=model, gpu_class=model.lower())
@@ -60,8 +60,8 @@ def test_the_analytics_page_through_the_gpu_classes_and_total_every_class(http, 
     assert (last["by_gpu_class"][0]["fills"], last["by_gpu_class"][0]["best_ask"]) == (0, "1.00000000")
 
 
-def test_the_event_log_is_paged_newest_first_across_orders_and_fills(http, client):
-    offer(seller(http), "1.00", hours="4")
+def test_the_event_log_is_paged_newest_first_across_orders_and_fills(api, client):
+    offer(seller(api), "1.00", hours="4")
     bid(client, "1.00", hours="1")
     bid(client, "0.10", hours="1")
     log = client.get("/v1/transactions", limit=2).json()
@@ -71,7 +71,7 @@ def test_the_event_log_is_paged_newest_first_across_orders_and_fills(http, clien
     assert [e["kind"] for e in older["items"]] == ["bid_placed"]
 
 
-def test_a_new_bid_looks_at_the_best_priced_offers_that_meet_it_not_the_whole_book(http, client, monkeypatch):
+def test_a_new_bid_looks_at_the_best_priced_offers_that_meet_it_not_the_whole_book(api, client, monkeypatch):
     # given a book deeper than one match looks, and cheaper offers that do not meet the bid (another region)
     monkeypatch.setattr(engine, "MATCH_DEPTH", 3)
     resting_offers(["0.10", "0.20"], region="us")
@@ -86,13 +86,13 @@ def test_a_new_bid_looks_at_the_best_priced_offers_that_meet_it_not_the_whole_bo
     assert placed["status"] == "OPEN"
 
 
-def test_a_new_offer_looks_at_the_best_bids_it_meets_not_the_whole_book(http, client, monkeypatch):
+def test_a_new_offer_looks_at_the_best_bids_it_meets_not_the_whole_book(api, client, monkeypatch):
     # given more resting bids than one match looks at, and the miner's only GPU booked for the next day
     monkeypatch.setattr(engine, "MATCH_DEPTH", 3)
     resting_bids(["5"], min_gpu_memory_gb=96)  # the best price, but more memory than the offer has
     best = resting_bids(["1.10", "1.50", "1.30", "1.40", "1.20"])
-    miner = seller(http)
-    gpu_book(client=factories.funded_client("100")[0], gpu_id=Gpu.objects.get(miner__principal_id=miner.id).id,
+    miner = seller(api)
+    gpu_book(client=trading_factories.funded_client("100")[0], gpu_id=Gpu.objects.get(miner__principal_id=miner.id).id,
              hours=Decimal(24))  # fmt: skip
     looked_at = []
     real = engine.offer_fits

@@ -9,26 +9,26 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from aitbc_site.errors import Conflict
-from apps.gpu.bookings import bookings_settle_due
 from apps.gpu.models import GpuBooking
+from apps.gpu.services.bookings import bookings_settle_due
 from apps.marketplace import engine, services
-from apps.marketplace.engine import books_match_all
 from apps.marketplace.models import Bid, Fill
+from apps.marketplace.services import books_match_all
 from apps.marketplace.tasks import match_books
 from apps.trading.facade import account_balances
 from apps.trading.models import Hold
 from apps.trading.services.ledger import hold_place
-from tests.marketplace.test_market import bid, offer, seller
+from tests.marketplace.helpers import bid, offer, seller
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 BID = {"gpu_model": "H100", "min_gpu_memory_gb": 80, "gpu_count": 1, "max_price_per_hour": "2.00", "hours": "1"}
 
 
-def test_two_fills_rounded_down_fit_in_the_bid_s_hold_rounded_up(http, client):
+def test_two_fills_rounded_down_fit_in_the_bid_s_hold_rounded_up(api, client):
     # given a resting bid of 1.00 h at 1.00000003/h, then two 0.50 h offers that fill it at its price
     placed = bid(client, "1.00000003", hours="1.00").json()
-    offer(seller(http), "1.00", hours="0.50")
-    offer(seller(http), "1.00", hours="0.50")
+    offer(seller(api), "1.00", hours="0.50")
+    offer(seller(api), "1.00", hours="0.50")
     books_match_all()
     # then each fill costs 0.500000015 rounded down, both are booked and the unused 0.00000001 goes back
     fills = Fill.objects.filter(bid_id=placed["bid_id"])
@@ -46,10 +46,10 @@ def _ledger_busy(**kwargs):
     raise Conflict("the ledger is busy")
 
 
-def test_a_bid_canceled_with_a_fill_not_yet_funded_keeps_its_hold_until_the_fill_is_booked(http, client, monkeypatch):
+def test_a_bid_canceled_with_a_fill_not_yet_funded_keeps_its_hold_until_the_fill_is_booked(api, client, monkeypatch):
     # given a 3 h fill of a 5 h bid that cannot take its part of the bid's hold yet
-    monkeypatch.setattr(engine, "hold_transfer", _ledger_busy)
-    offer(seller(http), "1.00", hours="3")
+    monkeypatch.setattr(engine, "escrow_move", _ledger_busy)
+    offer(seller(api), "1.00", hours="3")
     placed = bid(client, "2.00", hours="5").json()
     fill = Fill.objects.get(bid_id=placed["bid_id"])
     # when the client cancels the bid while the fill is still pending
@@ -72,14 +72,14 @@ def _database_lost(gpu_class):
 
 
 def test_a_bid_retried_with_its_idempotency_key_after_failing_part_way_is_placed_once(client, monkeypatch):
-    headers = {"X-Api-Key": client.key, "Idempotency-Key": "bid-once"}
+    headers = {"Idempotency-Key": "bid-once"}
     # given a first try that held the money and wrote the bid, then lost the database while matching
     monkeypatch.setattr(services, "book_match", _database_lost)
-    first = client.http.post("/v1/bids", BID, content_type="application/json", headers=headers)
+    first = client.http.post("/v1/bids", BID, headers=headers)
     assert first.status_code == 503
     # when the client retries with the same key and body
     monkeypatch.undo()
-    retried = client.http.post("/v1/bids", BID, content_type="application/json", headers=headers)
+    retried = client.http.post("/v1/bids", BID, headers=headers)
     # then it gets the bid the first try wrote, with one hold
     assert retried.status_code == 201, retried.content
     assert list(Bid.objects.filter(client_id=client.id).values_list("id", flat=True)) == [

@@ -4,16 +4,17 @@ from decimal import Decimal
 
 import pytest
 
-from apps.gpu.bookings import gpu_book
 from apps.gpu.models import Gpu, GpuBooking, Miner
-from apps.gpu.services import miner_deregister
+from apps.gpu.services.bookings import gpu_book
+from apps.gpu.services.miners import miner_deregister
 from apps.marketplace import engine
-from apps.marketplace.engine import books_match_all
 from apps.marketplace.models import Bid, Fill, Offer
+from apps.marketplace.services import books_match_all
 from apps.trading.facade import account_balances
 from apps.trading.models import Hold
-from tests import factories
-from tests.marketplace.test_market import RTX_4090, Trader, bid, offer, seller
+from tests.gpu import factories as gpu_factories
+from tests.marketplace.helpers import RTX_4090, Trader, bid, offer, seller
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 OFFER = {"gpu_model": "H100", "gpu_memory_gb": 80, "gpu_count": 1, "region": "eu", "price_per_hour": "1",
@@ -28,21 +29,21 @@ def offered(trader, **terms):
     ("gpus", "terms", "says"),
     [
         ((), {}, "needs 1 online H100 GPUs of that memory registered to this miner; it has none, 1 missing"),
-        ((factories.H100, factories.H100), {"gpu_count": 3}, "it has 2 (GPU-"),
-        ((factories.H100,), {"gpu_memory_gb": 96}, "has 85.5 GB"),
+        ((gpu_factories.H100, gpu_factories.H100), {"gpu_count": 3}, "it has 2 (GPU-"),
+        ((gpu_factories.H100,), {"gpu_memory_gb": 96}, "has 85.5 GB"),
         ((RTX_4090,), {}, "it has none, 1 missing"),
     ],
 )
-def test_an_offer_of_gpus_the_miner_has_not_registered_is_409_and_no_offer_exists(http, gpus, terms, says):
-    miner = seller(http, gpus=gpus)
+def test_an_offer_of_gpus_the_miner_has_not_registered_is_409_and_no_offer_exists(api, gpus, terms, says):
+    miner = seller(api, gpus=gpus)
     refused = offered(miner, **terms)
     assert (refused.status_code, refused.json()["code"]) == (409, "gpus_missing")
     assert says in refused.json()["detail"]
     assert Offer.objects.count() == 0
 
 
-def test_a_miner_with_two_h100_cannot_offer_three_and_may_offer_two(http):
-    miner = seller(http, gpus=(factories.H100, factories.H100))
+def test_a_miner_with_two_h100_cannot_offer_three_and_may_offer_two(api):
+    miner = seller(api, gpus=(gpu_factories.H100, gpu_factories.H100))
     refused = offered(miner, gpu_count=3).json()
     uuids = Gpu.objects.filter(miner__principal_id=miner.id).order_by("id").values_list("uuid", flat=True)
     assert f"it has 2 ({', '.join(uuids)}), 1 missing" in refused["detail"]
@@ -50,11 +51,11 @@ def test_a_miner_with_two_h100_cannot_offer_three_and_may_offer_two(http):
     assert list(Offer.objects.values_list("gpu_count", flat=True)) == [2]
 
 
-def test_an_offline_miner_or_gpu_is_not_counted(http):
-    gone = seller(http)
+def test_an_offline_miner_or_gpu_is_not_counted(api):
+    gone = seller(api)
     miner_deregister(miner=Miner.objects.get(principal_id=gone.id))
     assert "the miner is offline" in offered(gone).json()["detail"]
-    dropped = seller(http, gpus=(factories.H100, factories.H100))
+    dropped = seller(api, gpus=(gpu_factories.H100, gpu_factories.H100))
     view = Miner.objects.get(principal_id=dropped.id)
     Gpu.objects.filter(id=Gpu.objects.filter(miner=view).first().id).update(status="OFFLINE")
     refused = offered(dropped, gpu_count=2).json()
@@ -62,11 +63,11 @@ def test_an_offline_miner_or_gpu_is_not_counted(http):
     assert Offer.objects.count() == 0
 
 
-def test_a_one_gpu_miner_sells_the_same_hours_once_and_the_next_bid_waits_saying_why(http, client):
-    miner = seller(http)
+def test_a_one_gpu_miner_sells_the_same_hours_once_and_the_next_bid_waits_saying_why(api, client):
+    miner = seller(api)
     offer(miner, "1.00", hours="10")
     first = bid(client, "1.00", hours="4").json()
-    other = Trader(http, *factories.funded_client("100"))
+    other = Trader(api, *trading_factories.funded_client("100"))
     second = bid(other, "1.00", hours="4").json()
     assert first["status"] == "FILLED"
     assert (second["status"], second["fills"]) == ("OPEN", [])
@@ -78,7 +79,7 @@ def test_a_one_gpu_miner_sells_the_same_hours_once_and_the_next_bid_waits_saying
 
 def book_directly(gpu: Gpu) -> None:
     """Another client books the GPU through the gpu service (POST /v1/gpus/{id}/book), for 8 hours from now."""
-    gpu_book(client=factories.funded_client("100")[0], gpu_id=gpu.id, hours=Decimal(8))
+    gpu_book(client=trading_factories.funded_client("100")[0], gpu_id=gpu.id, hours=Decimal(8))
 
 
 def _ledger_busy(**kwargs):
@@ -88,11 +89,11 @@ def _ledger_busy(**kwargs):
 
 
 def test_a_fill_whose_gpu_was_booked_meanwhile_is_refused_its_escrow_goes_back_and_the_miner_gets_nothing(
-    http, client, monkeypatch
+    api, client, monkeypatch
 ):
     # given a fill matched while the ledger could not fund it, and the miner's only GPU booked directly meanwhile
-    miner = seller(http)
-    monkeypatch.setattr(engine, "hold_transfer", _ledger_busy)
+    miner = seller(api)
+    monkeypatch.setattr(engine, "escrow_move", _ledger_busy)
     offer(miner, "1.00", hours="10")
     placed = bid(client, "2.00", hours="4").json()
     fill = Fill.objects.get(bid_id=placed["bid_id"])
@@ -118,11 +119,11 @@ def _crash(**kwargs):
 
 
 def test_a_refusal_whose_escrow_was_not_moved_back_before_a_crash_is_finished_by_the_periodic_run(
-    http, client, monkeypatch
+    api, client, monkeypatch
 ):
     # given a fill refused (its GPU booked directly meanwhile) by a process that died before moving its escrow back
-    miner = seller(http)
-    monkeypatch.setattr(engine, "hold_transfer", _ledger_busy)
+    miner = seller(api)
+    monkeypatch.setattr(engine, "escrow_move", _ledger_busy)
     offer(miner, "1.00", hours="10")
     placed = bid(client, "1.00", hours="2").json()
     monkeypatch.undo()

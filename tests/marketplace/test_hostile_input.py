@@ -8,8 +8,9 @@ import pytest
 
 from apps.marketplace.models import Bid, Fill, Offer
 from apps.trading.facade import account_balances
-from tests import factories, hostile
-from tests.marketplace.test_market import Trader, offer, seller
+from tests import hostile
+from tests.marketplace.helpers import Trader, offer, seller
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -72,12 +73,12 @@ FILTERS = ["price_per_hour<NaN", "price_per_hour<Infinity", "price_per_hour>-Inf
 
 
 @pytest.fixture
-def world(http):
+def world(api):
     """A miner with an H100 who posts offers, a funded client, and one resting offer (so `accept` can fill)."""
-    resting = offer(seller(http), "1.00", hours="10")
+    resting = offer(seller(api), "1.00", hours="10")
     return {
-        "miner": seller(http),
-        "client": Trader(http, *factories.funded_client("1000")),
+        "miner": seller(api),
+        "client": Trader(api, *trading_factories.funded_client("1000")),
         "resting": resting["offer_id"],
     }
 
@@ -85,7 +86,7 @@ def world(http):
 def sent(world, endpoint: str, text: str):
     path, role, *_ = ENDPOINTS[endpoint]
     who = world[role]
-    return who.http.post(path, text, content_type="application/json", headers={"X-Api-Key": who.key})
+    return who.http.post(path, text)
 
 
 def assert_nothing_happened(world, balances) -> None:
@@ -134,8 +135,8 @@ def test_a_bid_whose_hold_is_beyond_the_ledger_says_so(world):
 
 def test_an_idempotency_key_beyond_its_bounds_is_refused_before_any_escrow(world):
     balances = account_balances(world["client"].id)
-    headers = {"X-Api-Key": world["client"].key, "Idempotency-Key": "k" * 200}
-    response = world["client"].http.post("/v1/bids", BID, content_type="application/json", headers=headers)
+    headers = {"Idempotency-Key": "k" * 200}
+    response = world["client"].http.post("/v1/bids", BID, headers=headers)
     hostile.assert_refused(response, 422)
     assert_nothing_happened(world, balances)
 
@@ -164,6 +165,6 @@ def test_a_hostile_order_book_model_is_a_4xx(world, gpu_model):
 def test_a_hostile_id_in_the_path_is_a_4xx_and_changes_nothing(world, method, path, order_id):
     balances = account_balances(world["client"].id)
     who = world["miner"] if path.startswith("/v1/offers") and method == "delete" else world["client"]
-    response = getattr(who.http, method)(path.format(order_id), headers={"X-Api-Key": who.key})
+    response = who.http.request(method, path.format(order_id))
     hostile.assert_refused(response)
     assert_nothing_happened(world, balances)

@@ -9,56 +9,17 @@ from django.utils import timezone
 from apps.marketplace.engine import class_match, fills_complete
 from apps.marketplace.models import Bid, Fill, Offer
 from apps.trading.facade import account_balances
-from tests import factories
+from tests.accounts import factories as accounts_factories
 from tests.concurrency import at_once
+from tests.gpu import factories as gpu_factories
+from tests.marketplace.helpers import RTX_4090, Trader, bid, offer, seller
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-class Trader:
-    def __init__(self, http, principal, key):
-        self.http, self.principal, self.key = http, principal, key
-
-    @property
-    def id(self):
-        return self.principal.id
-
-    def post(self, path, body):
-        return self.http.post(path, body, content_type="application/json", headers={"X-Api-Key": self.key})
-
-    def get(self, path, **params):
-        return self.http.get(path, params, headers={"X-Api-Key": self.key})
-
-    def delete(self, path):
-        return self.http.delete(path, headers={"X-Api-Key": self.key})
-
-
-RTX_4090 = {"name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-4090", "memory_mb": 24564}
-
-
-def seller(http, region="eu", gpus=(factories.H100,)):
-    """A miner with registered GPUs (one H100 80GB unless told), as an offer needs."""
-    who, key = factories.principal("miner")
-    factories.miner(who=who, region=region, concurrency=1, unit_price="0.001", gpus=gpus)
-    return Trader(http, who, key)
-
-
-def offer(trader, price, hours="10", memory=80, count=1, region="eu", model="H100"):
-    body = {"gpu_model": model, "gpu_memory_gb": memory, "gpu_count": count, "region": region,
-            "price_per_hour": price, "hours": hours}  # fmt: skip
-    response = trader.post("/v1/offers", body)
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def bid(trader, max_price, hours="10", memory=80, count=1, region="", model="H100"):
-    body = {"gpu_model": model, "min_gpu_memory_gb": memory, "gpu_count": count, "region": region,
-            "max_price_per_hour": max_price, "hours": hours}  # fmt: skip
-    return trader.post("/v1/bids", body)
-
-
-def test_a_bid_above_two_offers_fills_best_price_first_across_both(http, client):
-    dear, cheap = seller(http), seller(http)
+def test_a_bid_above_two_offers_fills_best_price_first_across_both(api, client):
+    dear, cheap = seller(api), seller(api)
     dear_offer = offer(dear, "1.50", hours="6")
     cheap_offer = offer(cheap, "1.00", hours="4")
     placed = bid(client, "2.00", hours="8")
@@ -77,18 +38,18 @@ def test_a_bid_above_two_offers_fills_best_price_first_across_both(http, client)
     assert all(f["status"] == "BOOKED" and f["booking_id"] for f in view["fills"])
 
 
-def test_equal_prices_fill_the_older_offer_first(http, client):
-    first, second = seller(http), seller(http)
+def test_equal_prices_fill_the_older_offer_first(api, client):
+    first, second = seller(api), seller(api)
     older = offer(first, "1.00", hours="5")
     offer(second, "1.00", hours="5")
     view = bid(client, "1.00", hours="3").json()
     assert [f["offer_id"] for f in view["fills"]] == [older["offer_id"]]
 
 
-def test_a_resting_bid_is_filled_at_its_own_price_by_a_later_offer(http, client):
+def test_a_resting_bid_is_filled_at_its_own_price_by_a_later_offer(api, client):
     resting = bid(client, "2.00", hours="2").json()
     assert resting["status"] == "OPEN"
-    offer(seller(http), "1.20", hours="5")
+    offer(seller(api), "1.20", hours="5")
     filled = client.get(f"/v1/bids/{resting['bid_id']}").json()
     assert filled["status"] == "FILLED"
     assert filled["fills"][0]["price_per_hour"] == "2.00000000"  # the resting order's price
@@ -105,8 +66,8 @@ def test_a_resting_bid_is_filled_at_its_own_price_by_a_later_offer(http, client)
         ({"max_price": "0.10"}, "price: best ask 1.50/h is above your 0.10/h"),
     ],
 )
-def test_a_bid_that_cannot_fill_says_why(http, client, bid_kwargs, reason):
-    offer(seller(http), "1.50")
+def test_a_bid_that_cannot_fill_says_why(api, client, bid_kwargs, reason):
+    offer(seller(api), "1.50")
     kwargs = {"max_price": "2", **bid_kwargs}
     view = bid(client, kwargs.pop("max_price"), **kwargs).json()
     assert view["status"] == "OPEN"
@@ -114,8 +75,8 @@ def test_a_bid_that_cannot_fill_says_why(http, client, bid_kwargs, reason):
     assert view["fills"] == []
 
 
-def test_a_partial_bid_holds_the_rest_and_cancel_releases_it(http, client):
-    offer(seller(http), "1.00", hours="3")
+def test_a_partial_bid_holds_the_rest_and_cancel_releases_it(api, client):
+    offer(seller(api), "1.00", hours="3")
     view = bid(client, "2.00", hours="5").json()
     assert (view["status"], view["remaining_hours"]) == ("PARTIAL", "2.00000000")
     assert account_balances(client.id)["held"] == Decimal(10)  # 3 for the fill, the rest of the bid until it ends
@@ -126,18 +87,18 @@ def test_a_partial_bid_holds_the_rest_and_cancel_releases_it(http, client):
     assert (again.status_code, again.json()["code"]) == (409, "order_closed")
 
 
-def test_cancel_at_every_status(http, client):
+def test_cancel_at_every_status(api, client):
     open_bid = bid(client, "1.00").json()
     assert client.delete(f"/v1/bids/{open_bid['bid_id']}").json()["status"] == "CANCELED"
-    offer(seller(http), "1.00", hours="10")
+    offer(seller(api), "1.00", hours="10")
     filled = bid(client, "1.00", hours="2").json()
     assert filled["status"] == "FILLED"
     assert client.delete(f"/v1/bids/{filled['bid_id']}").status_code == 409
     assert account_balances(client.id)["held"] == Decimal(2)
 
 
-def test_a_miner_withdraws_the_unfilled_rest_of_an_offer(http, client):
-    miner = seller(http)
+def test_a_miner_withdraws_the_unfilled_rest_of_an_offer(api, client):
+    miner = seller(api)
     placed = offer(miner, "1.00", hours="5")
     bid(client, "1.00", hours="2")
     withdrawn = miner.delete(f"/v1/offers/{placed['offer_id']}").json()
@@ -146,9 +107,9 @@ def test_a_miner_withdraws_the_unfilled_rest_of_an_offer(http, client):
     assert bid(client, "1.00", hours="1").json()["status"] == "OPEN"
 
 
-def test_a_stranger_cannot_read_or_cancel_my_bid(http, client):
+def test_a_stranger_cannot_read_or_cancel_my_bid(api, client):
     mine = bid(client, "1.00").json()
-    stranger = Trader(http, *factories.funded_client())
+    stranger = Trader(api, *trading_factories.funded_client())
     assert stranger.get(f"/v1/bids/{mine['bid_id']}").status_code == 404
     assert stranger.delete(f"/v1/bids/{mine['bid_id']}").status_code == 404
     assert stranger.get("/v1/bids").json()["count"] == 0
@@ -174,15 +135,15 @@ def test_bad_bids_are_422_and_hold_nothing(client, body):
     assert account_balances(client.id)["held"] == 0
 
 
-def test_a_bid_the_client_cannot_cover_is_402_and_stores_nothing(http):
-    poor = Trader(http, *factories.funded_client("1"))
+def test_a_bid_the_client_cannot_cover_is_402_and_stores_nothing(api):
+    poor = Trader(api, *trading_factories.funded_client("1"))
     assert bid(poor, "1.00", hours="2").status_code == 402
     assert Bid.objects.count() == 0
 
 
-def test_offers_filter_language_narrows_and_refuses_unknown_fields_and_models(http, client):
-    offer(seller(http, gpus=(RTX_4090,)), "1.00", memory=24, region="eu", model="RTX 4090")
-    offer(seller(http, "us"), "3.00", memory=80, region="us")
+def test_offers_filter_language_narrows_and_refuses_unknown_fields_and_models(api, client):
+    offer(seller(api, gpus=(RTX_4090,)), "1.00", memory=24, region="eu", model="RTX 4090")
+    offer(seller(api, "us"), "3.00", memory=80, region="us")
     found = client.get("/v1/offers", filter="gpu_memory_gb>=24 region=eu price_per_hour<2").json()
     assert [o["gpu_model"] for o in found["items"]] == ["RTX 4090"]
     assert client.get("/v1/offers", filter="gpu_model=H100").json()["count"] == 1
@@ -192,9 +153,9 @@ def test_offers_filter_language_narrows_and_refuses_unknown_fields_and_models(ht
     assert unknown_model.status_code == 422 and "unknown GPU model 'Voodoo2'" in unknown_model.json()["detail"]
 
 
-def test_analytics_come_from_the_fills(http, client):
-    offer(seller(http), "1.00", hours="4")
-    offer(seller(http), "2.00", hours="4")
+def test_analytics_come_from_the_fills(api, client):
+    offer(seller(api), "1.00", hours="4")
+    offer(seller(api), "2.00", hours="4")
     bid(client, "2.00", hours="6")
     bid(client, "0.50", hours="1")
     h100 = client.get("/v1/marketplace/analytics").json()["by_gpu_class"][0]
@@ -205,10 +166,10 @@ def test_analytics_come_from_the_fills(http, client):
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
-def test_two_matchers_racing_never_fill_one_order_twice(http):
-    client = Trader(http, *factories.funded_client("1000"))
+def test_two_matchers_racing_never_fill_one_order_twice(api):
+    client = Trader(api, *trading_factories.funded_client("1000"))
     for _ in range(5):
-        Offer.objects.create(miner_id=factories.miner().id, provider_id=factories.principal("miner")[0].id,
+        Offer.objects.create(miner_id=gpu_factories.miner().id, provider_id=accounts_factories.principal("miner")[0].id,
                              gpu_model="H100", gpu_class="h100", gpu_memory_gb=80, gpu_count=1,
                              price_per_hour=Decimal(1), hours=Decimal(2), remaining_hours=Decimal(2))  # fmt: skip
     from apps.marketplace.engine import bid_hold_key
@@ -227,9 +188,9 @@ def test_two_matchers_racing_never_fill_one_order_twice(http):
     assert account_balances(client.id)["held"] == Decimal(10)
 
 
-def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(service_client, client):
-    gpu_service = Trader(service_client("gpu"), client.principal, client.key)
-    miner = seller(gpu_service.http)
+def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(api, client):
+    gpu_service = Trader(api, client.principal, client.key, "gpu")
+    miner = seller(api, service="gpu")
     body = {"gpu_model": "H100", "gpu_memory_gb": 80, "price_per_hour": "1", "hours": "2"}
     placed = miner.post("/v1/transactions", {"action": "offer", "params": body})
     assert placed.status_code == 200, placed.content
@@ -241,16 +202,16 @@ def test_the_seed_s_gpu_market_actions_go_through_v1_transactions(service_client
     assert [e["kind"] for e in log["items"]] == ["filled", "offer_placed"]
 
 
-def test_money_is_conserved_from_bid_through_fill_release_and_settlement(http, client, service_client):
-    from apps.gpu.bookings import bookings_settle_due
+def test_money_is_conserved_from_bid_through_fill_release_and_settlement(api, client):
     from apps.gpu.models import GpuBooking
+    from apps.gpu.services.bookings import bookings_settle_due
 
-    early, late = seller(http), seller(http)
+    early, late = seller(api), seller(api)
     offer(early, "1.00", hours="4")
     offer(late, "2.00", hours="4")
     fills = bid(client, "2.00", hours="8").json()["fills"]
     first, second = (GpuBooking.objects.get(id=f["booking_id"]) for f in fills)
-    gpu = Trader(service_client("gpu"), client.principal, client.key)
+    gpu = Trader(api, client.principal, client.key, "gpu")
     GpuBooking.objects.filter(id=first.id).update(
         starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=3)
     )
@@ -265,14 +226,14 @@ def test_money_is_conserved_from_bid_through_fill_release_and_settlement(http, c
     assert account_balances(client.id)["balance"] > Decimal(1000) - Decimal(12)
 
 
-def test_each_fill_opens_an_agreement_that_its_booking_settles(http, client, service_client):
-    from apps.gpu.bookings import bookings_settle_due
+def test_each_fill_opens_an_agreement_that_its_booking_settles(api, client):
     from apps.gpu.models import GpuBooking
+    from apps.gpu.services.bookings import bookings_settle_due
 
-    miner = seller(http)
+    miner = seller(api)
     offer(miner, "1.00", hours="4")
     fill = bid(client, "1.00", hours="4").json()["fills"][0]
-    trading = Trader(service_client("trading"), client.principal, client.key)
+    trading = Trader(api, client.principal, client.key, "trading")
     agreements = trading.get("/v1/trading/agreements").json()["items"]
     assert len(agreements) == 1
     agreement = agreements[0]

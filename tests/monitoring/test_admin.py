@@ -15,12 +15,14 @@ from apps.accounts.models import ApiKey
 from apps.accounts.selectors import principal_for_key
 from apps.ai.models import Job, JobAttempt, JobState
 from apps.ai.services.claim import job_claim
-from apps.gpu.bookings import gpu_book
 from apps.gpu.models import Gpu, GpuBooking, GpuStatus, Miner, MinerStatus
+from apps.gpu.services.bookings import gpu_book
 from apps.trading.facade import account_balances
 from apps.trading.models import Account, Block, Entry, Receipt
 from apps.trading.services.blocks import block_seal
-from tests import factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 DOMAINS_HERE = ("accounts", "ai", "gpu", "marketplace", "trading", "monitoring", "governance", "hermes", "plugin")
@@ -30,16 +32,12 @@ MODELS = sorted(
 
 
 @pytest.fixture
-def browser(service_client):
+def browser(api):
+    """A superuser's session in the gateway's admin: a Django test client posting the admin's forms."""
     root = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
-    client = service_client("gateway")
+    client = api("gateway").client
     client.force_login(root)
     return client
-
-
-@pytest.fixture
-def admin_key(make_key):
-    return make_key("admin")[1]
 
 
 def changelist(model) -> str:
@@ -71,14 +69,14 @@ def test_each_changelist_reads_its_own_database_and_searches(browser, model):
 
 
 def test_rows_of_each_domain_are_found_in_the_admin(browser, committed):
-    client, _ = factories.funded_client("20")
-    miner = factories.miner()
-    job = factories.job(client)
+    client, _ = trading_factories.funded_client("20")
+    miner = gpu_factories.miner()
+    job = ai_factories.job(client)
     block_seal()
     block = Block.objects.get()
     for model, obj, text in [
         (Job, job, str(job.id)),
-        (Miner, Miner.objects.get(id=miner.id), factories.H100["name"]),
+        (Miner, Miner.objects.get(id=miner.id), gpu_factories.H100["name"]),
         (Account, Account.objects.get(owner_id=client.id), "20.00000000"),
         (Block, block, block.hash),
     ]:
@@ -99,9 +97,9 @@ def test_money_receipts_and_blocks_are_read_only(browser, model):
 
 
 def running_jobs(count: int):
-    client, _ = factories.funded_client("50")
-    miner = factories.miner()
-    jobs = [factories.job(client) for _ in range(count)]
+    client, _ = trading_factories.funded_client("50")
+    miner = gpu_factories.miner()
+    jobs = [ai_factories.job(client) for _ in range(count)]
     claimed = [job_claim(miner=miner) for _ in jobs]
     return client, miner, [Job.objects.get(id=j.id) for j in claimed]
 
@@ -119,26 +117,22 @@ def job_fields(job_id) -> tuple:
     )
 
 
-def test_requeue_sends_a_running_job_back_to_the_queue_as_the_api_does(browser, service_client, admin_key, committed):
+def test_requeue_sends_a_running_job_back_to_the_queue_as_the_api_does(browser, api, admin_key, committed):
     _, _, (by_admin, by_api) = running_jobs(2)
 
     committed(act, browser, Job, "requeue", [by_admin])
-    answer = committed(
-        service_client("ai").post, f"/v1/jobs/{by_api.id}/requeue", headers={"Authorization": f"Bearer {admin_key}"}
-    )
+    answer = committed(api("ai", admin_key).post, f"/v1/jobs/{by_api.id}/requeue")
 
     assert answer.status_code == 200
     assert job_fields(by_admin.id) == job_fields(by_api.id) == (JobState.QUEUED, None, None, 1, "requeued", "requeued")
 
 
-def test_cancel_cancels_and_refunds_as_the_api_does(browser, service_client, admin_key, committed):
+def test_cancel_cancels_and_refunds_as_the_api_does(browser, api, admin_key, committed):
     client, _, (by_admin, by_api) = running_jobs(2)
     assert account_balances(client.id)["held"] == Decimal(10)
 
     committed(act, browser, Job, "cancel", [by_admin])
-    answer = committed(
-        service_client("ai").post, f"/v1/jobs/{by_api.id}/cancel", headers={"Authorization": f"Bearer {admin_key}"}
-    )
+    answer = committed(api("ai", admin_key).post, f"/v1/jobs/{by_api.id}/cancel")
 
     assert answer.status_code == 200
     assert (
@@ -159,14 +153,12 @@ def test_an_action_refused_by_the_service_changes_nothing_and_says_why(browser, 
     assert Job.objects.get(id=job.id).state == JobState.CANCELED
 
 
-def test_revoking_a_key_works_as_the_api_revoke_does(browser, service_client, make_key):
+def test_revoking_a_key_works_as_the_api_revoke_does(browser, api, make_key):
     by_admin, by_api = make_key("client"), make_key("client")
     key_of = {principal: ApiKey.objects.get(principal_id=principal) for principal, _ in (by_admin, by_api)}
 
     act(browser, ApiKey, "revoke", [key_of[by_admin[0]]])
-    answer = service_client("ai").delete(
-        f"/v1/principals/me/keys/{key_of[by_api[0]].id}", headers={"Authorization": f"Bearer {by_api[1]}"}
-    )
+    answer = api("ai", by_api[1]).delete(f"/v1/principals/me/keys/{key_of[by_api[0]].id}")
 
     assert answer.status_code == 204
     for principal, key in (by_admin, by_api):
@@ -174,14 +166,12 @@ def test_revoking_a_key_works_as_the_api_revoke_does(browser, service_client, ma
         assert principal_for_key(key) is None
 
 
-def test_deregistering_a_miner_works_as_the_api_does(browser, service_client, admin_key, committed):
+def test_deregistering_a_miner_works_as_the_api_does(browser, api, admin_key, committed):
     _, by_admin, (job_a,) = running_jobs(1)
     _, by_api, (job_b,) = running_jobs(1)
 
     committed(act, browser, Miner, "deregister", [Miner.objects.get(id=by_admin.id)])
-    answer = committed(
-        service_client("gpu").delete, f"/v1/miners/{by_api.id}", headers={"Authorization": f"Bearer {admin_key}"}
-    )
+    answer = committed(api("gpu", admin_key).delete, f"/v1/miners/{by_api.id}")
 
     assert answer.status_code == 204
     for miner, job in ((by_admin, job_a), (by_api, job_b)):
@@ -191,8 +181,8 @@ def test_deregistering_a_miner_works_as_the_api_does(browser, service_client, ad
         assert Job.objects.get(id=job.id).assigned_miner_id is None
 
 
-def test_sealing_a_block_now_seals_what_the_api_seal_would(browser, service_client, admin_key):
-    factories.funded_client("5")
+def test_sealing_a_block_now_seals_what_the_api_seal_would(browser, api, admin_key):
+    trading_factories.funded_client("5")
     unsealed = Entry.objects.filter(block_height__isnull=True).count()
 
     sealed = browser.post("/admin/trading/block/seal/", follow=True)
@@ -203,8 +193,8 @@ def test_sealing_a_block_now_seals_what_the_api_seal_would(browser, service_clie
     assert not Entry.objects.filter(block_height__isnull=True).exists()
     assert "Nothing new to seal" in browser.post("/admin/trading/block/seal/", follow=True).content.decode()
     assert browser.get("/admin/trading/block/seal/").status_code == 405
-    factories.funded_client("5")
-    answer = service_client("trading").post("/v1/explorer/seal", headers={"Authorization": f"Bearer {admin_key}"})
+    trading_factories.funded_client("5")
+    answer = api("trading", admin_key).post("/v1/explorer/seal")
     assert answer.json()["block"]["height"] == 1
     assert Block.objects.get(height=1).prev_hash == block.hash
 
@@ -216,11 +206,11 @@ def frozen(monkeypatch):
     return moment
 
 
-def test_releasing_a_booking_pays_pro_rata_and_refunds_as_the_api_does(browser, service_client, admin_key, frozen):
-    client, _ = factories.funded_client("200")
+def test_releasing_a_booking_pays_pro_rata_and_refunds_as_the_api_does(browser, api, admin_key, frozen):
+    client, _ = trading_factories.funded_client("200")
     bookings = []
     for _ in range(2):
-        miner = factories.miner(unit_price="0.01")
+        miner = gpu_factories.miner(unit_price="0.01")
         gpu = Gpu.objects.get(miner_id=miner.id)
         booking = gpu_book(client=client, gpu_id=gpu.id, hours=Decimal(2))
         GpuBooking.objects.filter(id=booking.id).update(
@@ -230,9 +220,7 @@ def test_releasing_a_booking_pays_pro_rata_and_refunds_as_the_api_does(browser, 
     by_admin, by_api = bookings
 
     act(browser, GpuBooking, "release", [by_admin])
-    answer = service_client("gpu").post(
-        f"/v1/bookings/{by_api.id}/release", headers={"Authorization": f"Bearer {admin_key}"}
-    )
+    answer = api("gpu", admin_key).post(f"/v1/bookings/{by_api.id}/release")
 
     assert answer.status_code == 200
     fields = ("status", "paid", "fee", "refunded", "ended_at")
@@ -244,9 +232,9 @@ def test_releasing_a_booking_pays_pro_rata_and_refunds_as_the_api_does(browser, 
     assert account_balances(client.id)["held"] == 0
 
 
-def test_only_an_admin_key_may_requeue_through_the_api(service_client, make_key, committed):
+def test_only_an_admin_key_may_requeue_through_the_api(api, make_key, committed):
     _, _, (job,) = running_jobs(1)
     _, key = make_key("client")
-    refused = service_client("ai").post(f"/v1/jobs/{job.id}/requeue", headers={"Authorization": f"Bearer {key}"})
+    refused = api("ai", key).post(f"/v1/jobs/{job.id}/requeue")
     assert refused.status_code == 403
     assert Job.objects.get(id=job.id).state == JobState.RUNNING

@@ -6,29 +6,24 @@ from aitbc_site.queues import CONTROL_PLANE_QUEUES
 from apps.ai.services.claim import job_claim
 from apps.ai.services.lifecycle import job_complete, job_fail
 from apps.gpu.models import Miner
-from apps.gpu.services import miner_heartbeat
+from apps.gpu.services.miners import miner_heartbeat
 from apps.marketplace.models import Offer
-from tests import factories
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-@pytest.fixture
-def monitoring(service_client, make_key):
-    _, key = make_key("admin")
-    client = service_client("monitoring")
-    return lambda path: client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
-
-
-def test_the_summary_counts_jobs_by_state_and_per_minute_from_stored_times(monitoring, committed):
-    client, _ = factories.funded_client("100")
-    miner = factories.miner(unit_price="0.5")
-    jobs = [factories.job(client) for _ in range(4)]
+def test_the_summary_counts_jobs_by_state_and_per_minute_from_stored_times(api, admin_key, committed):
+    client, _ = trading_factories.funded_client("100")
+    miner = gpu_factories.miner(unit_price="0.5")
+    jobs = [ai_factories.job(client) for _ in range(4)]
     done, failed = job_claim(miner=miner), job_claim(miner=miner)
     committed(job_complete, miner=miner, job_id=done.id, result={"ok": True}, metrics={"gpu_seconds": 1})
     committed(job_fail, miner=miner, job_id=failed.id, code="oom", message="out of memory", retryable=False)
 
-    summary = monitoring("/v1/dashboard/summary").json()
+    summary = api("monitoring", admin_key).get("/v1/dashboard/summary").json()
 
     assert summary["jobs"]["by_state"]["QUEUED"] == len(jobs) - 2
     assert summary["jobs"]["by_state"]["COMPLETED"] == 1
@@ -43,34 +38,34 @@ def test_the_summary_counts_jobs_by_state_and_per_minute_from_stored_times(monit
     assert summary["settlements"]["jobs"] == 1
 
 
-def test_the_summary_shows_miners_online_and_gpus_by_model_with_utilisation_from_heartbeats(monitoring):
-    first, second = factories.miner(), factories.miner(mode="celery")
+def test_the_summary_shows_miners_online_and_gpus_by_model_with_utilisation_from_heartbeats(api, admin_key):
+    first, second = gpu_factories.miner(), gpu_factories.miner(mode="celery")
     for view, utilization in ((first, 80), (second, 40)):
         miner = Miner.objects.get(id=view.id)
-        reading = {"uuid": factories.gpu_uuids(view)[0], "utilization_gpu": utilization, "memory_used_mb": 1000,
+        reading = {"uuid": gpu_factories.gpu_uuids(view)[0], "utilization_gpu": utilization, "memory_used_mb": 1000,
                    "temperature_c": 60, "power_w": 300}  # fmt: skip
         miner_heartbeat(miner=miner, inflight=0, readings=[reading], job_ids=None)
 
-    summary = monitoring("/v1/dashboard/summary").json()
+    summary = api("monitoring", admin_key).get("/v1/dashboard/summary").json()
 
     assert summary["miners"] == {"registered": 2, "online": 2, "offline": 0}
     [h100] = summary["gpus"]["by_model"]
-    assert (h100["model"], h100["count"], h100["online"]) == (factories.H100["name"], 2, 2)
+    assert (h100["model"], h100["count"], h100["online"]) == (gpu_factories.H100["name"], 2, 2)
     assert h100["utilization_avg"] == 60
-    utilization = summary["gpus"]["utilization_per_minute"]["series"][factories.H100["name"]]
+    utilization = summary["gpus"]["utilization_per_minute"]["series"][gpu_factories.H100["name"]]
     assert utilization[-1] == 60
     assert set(summary["queues"]["depths"]) == {*CONTROL_PLANE_QUEUES, f"gpu.{second.id}"}
     assert summary["queues"]["error"] is None
 
 
-def test_the_summary_reads_ledger_totals_block_height_and_open_orders(monitoring):
-    client, _ = factories.funded_client("100")
-    factories.job(client, max_price="7")
-    miner = factories.miner()
+def test_the_summary_reads_ledger_totals_block_height_and_open_orders(api, admin_key):
+    client, _ = trading_factories.funded_client("100")
+    ai_factories.job(client, max_price="7")
+    miner = gpu_factories.miner()
     Offer.objects.create(miner_id=miner.id, provider_id=miner.principal_id, gpu_model="H100", gpu_class="h100",
                          gpu_memory_gb=80, gpu_count=1, price_per_hour=2, hours=3, remaining_hours=3)  # fmt: skip
 
-    summary = monitoring("/v1/dashboard/summary").json()
+    summary = api("monitoring", admin_key).get("/v1/dashboard/summary").json()
 
     assert summary["ledger"]["supply"] == "1000000000.00000000"
     assert summary["ledger"]["principals"] == "100.00000000"
@@ -81,8 +76,8 @@ def test_the_summary_reads_ledger_totals_block_height_and_open_orders(monitoring
     assert summary["orders"]["bids"] == 0
 
 
-def test_host_metrics_are_read_from_the_host(monitoring):
-    host = monitoring("/v1/dashboard/metrics").json()
+def test_host_metrics_are_read_from_the_host(api, admin_key):
+    host = api("monitoring", admin_key).get("/v1/dashboard/metrics").json()
     assert 0 <= host["cpu"]["percent"] <= 100
     assert host["cpu"]["count"] >= 1
     assert 0 < host["memory"]["used_bytes"] < host["memory"]["total_bytes"]
@@ -90,17 +85,16 @@ def test_host_metrics_are_read_from_the_host(monitoring):
 
 
 @pytest.mark.parametrize("path", ["/v1/dashboard", "/v1/dashboard/summary", "/v1/dashboard/metrics"])
-def test_only_admin_keys_may_read_the_dashboard(service_client, make_key, path):
-    client = service_client("monitoring")
+def test_only_admin_keys_may_read_the_dashboard(api, make_key, path):
     _, key = make_key("client")
-    assert client.get(path).status_code == 401
-    refused = client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert api("monitoring").get(path).status_code == 401
+    refused = api("monitoring", key).get(path)
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
 
 
-def test_the_dashboard_page_is_served_with_its_scripts_and_no_data(service_client):
-    page = service_client("monitoring").get("/dashboard")
+def test_the_dashboard_page_is_served_with_its_scripts_and_no_data(api):
+    page = api("monitoring").get("/dashboard")
     assert page.status_code == 200
     html = page.content.decode()
     assert 'src="static/monitoring/vendor/chart.umd.min.js"' in html

@@ -15,7 +15,7 @@ from aitbc_site.times import iso
 from apps.monitoring.models import QueueSample, ServiceSample
 from apps.monitoring.services import SAMPLE_RETENTION, health_samples_prune
 from apps.monitoring.tasks import sample_health
-from tests import factories
+from tests.gpu import factories as gpu_factories
 from tests.processes import free_port_offset
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -56,7 +56,7 @@ def services(settings):
 @pytest.fixture
 def waiting_message():
     """One message waiting in the queue of a Celery GPU worker that is not running."""
-    queue = gpu_queue(str(factories.miner(mode="celery").id))
+    queue = gpu_queue(str(gpu_factories.miner(mode="celery").id))
     app.send_task("tests.never_run", queue=queue)
     yield queue
     with app.connection_for_write() as connection:
@@ -91,14 +91,7 @@ def stored(model, minutes_ago: float, **fields):
     model.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
 
 
-@pytest.fixture
-def monitoring(service_client, make_key):
-    _, key = make_key("admin")
-    client = service_client("monitoring")
-    return lambda path: client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
-
-
-def test_the_summary_aggregates_stored_samples_per_minute(monitoring):
+def test_the_summary_aggregates_stored_samples_per_minute(api, admin_key):
     three_ago = (timezone.now() - timedelta(minutes=3)).replace(second=0, microsecond=0)
     for latency in (10, 30):
         row = ServiceSample.objects.create(service="gateway", status="up", status_code=200, latency_ms=latency)
@@ -110,7 +103,7 @@ def test_the_summary_aggregates_stored_samples_per_minute(monitoring):
     stored(QueueSample, 45, queue="control", depth=99)
     stored(ServiceSample, 0, service="hermes", status="down", latency_ms=4.5, error="connection refused")
 
-    summary = monitoring("/v1/dashboard/summary").json()
+    summary = api("monitoring", admin_key).get("/v1/dashboard/summary").json()
 
     latency = summary["services"]["latency_per_minute"]
     assert len(latency["minutes"]) == 30

@@ -8,19 +8,13 @@ import math
 import pytest
 
 from apps.gpu.models import Gpu, GpuSample, Miner
-from apps.gpu.services import miner_heartbeat
+from apps.gpu.services.miners import miner_heartbeat
 from apps.monitoring.models import ServiceSample
-from tests import factories, hostile
+from tests import hostile
+from tests.gpu import factories as gpu_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 PATHS = ["/v1/dashboard", "/v1/dashboard/summary", "/v1/dashboard/metrics"]
-
-
-@pytest.fixture
-def monitoring(service_client, make_key):
-    _, key = make_key("admin")
-    client = service_client("monitoring")
-    return lambda path: client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
 
 
 def strict_json(response):
@@ -32,8 +26,8 @@ def strict_json(response):
 def unreadable(request):
     """One online GPU whose latest heartbeat and samples hold `request.param`, and a service latency of Infinity
     (a column that may not be null: SQLite keeps NaN as null)."""
-    view = factories.miner()
-    reading = {"uuid": factories.gpu_uuids(view)[0], "utilization_gpu": 50, "memory_used_mb": 1000,
+    view = gpu_factories.miner()
+    reading = {"uuid": gpu_factories.gpu_uuids(view)[0], "utilization_gpu": 50, "memory_used_mb": 1000,
                "temperature_c": 60, "power_w": 300}  # fmt: skip
     miner_heartbeat(miner=Miner.objects.get(id=view.id), inflight=0, readings=[reading], job_ids=None)
     value = request.param
@@ -44,8 +38,8 @@ def unreadable(request):
 
 
 @pytest.mark.parametrize("unreadable", [math.inf, -math.inf, math.nan], ids=["inf", "-inf", "nan"], indirect=True)
-def test_a_stored_reading_that_is_not_a_number_shows_as_null_and_the_summary_stays_json(monitoring, unreadable):
-    response = monitoring("/v1/dashboard/summary")
+def test_a_stored_reading_that_is_not_a_number_shows_as_null_and_the_summary_stays_json(api, admin_key, unreadable):
+    response = api("monitoring", admin_key).get("/v1/dashboard/summary")
 
     assert response.status_code == 200
     summary = strict_json(response)
@@ -59,14 +53,14 @@ def test_a_stored_reading_that_is_not_a_number_shows_as_null_and_the_summary_sta
 
 @pytest.mark.parametrize("unreadable", [math.inf, math.nan], ids=["inf", "nan"], indirect=True)
 @pytest.mark.parametrize("path", PATHS)
-def test_every_dashboard_answer_stays_json_whatever_was_stored(monitoring, unreadable, path):
-    response = monitoring(path)
+def test_every_dashboard_answer_stays_json_whatever_was_stored(api, admin_key, unreadable, path):
+    response = api("monitoring", admin_key).get(path)
     assert response.status_code == 200
     strict_json(response)
 
 
 @pytest.mark.parametrize("value", ["%00", "%01", "%ED%A0%80%00"])
 @pytest.mark.parametrize("path", [*PATHS, "/dashboard"])
-def test_a_parameter_no_field_may_hold_is_refused_and_the_dashboard_still_answers(monitoring, path, value):
-    hostile.assert_refused(monitoring(f"{path}?since={value}"), 422)
-    assert monitoring("/v1/dashboard/summary").status_code == 200
+def test_a_parameter_no_field_may_hold_is_refused_and_the_dashboard_still_answers(api, admin_key, path, value):
+    hostile.assert_refused(api("monitoring", admin_key).get(f"{path}?since={value}"), 422)
+    assert api("monitoring", admin_key).get("/v1/dashboard/summary").status_code == 200

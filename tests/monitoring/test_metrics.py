@@ -4,8 +4,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.gpu.models import Miner
-from apps.gpu.services import miner_heartbeat
-from tests import factories
+from apps.gpu.services.miners import miner_heartbeat
+from tests.ai import factories as ai_factories
+from tests.gpu import factories as gpu_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -27,8 +29,8 @@ def requests_of(samples: dict, service: str, route: str, status: str) -> float:
     return samples.get(("aitbc_http_requests_total", labels), 0)
 
 
-def test_request_counters_rise_by_route_and_status(service_client):
-    client = service_client("ai")
+def test_request_counters_rise_by_route_and_status(api):
+    client = api("ai")
     before = scrape(client)
     for _ in range(3):
         client.get("/health")
@@ -40,33 +42,33 @@ def test_request_counters_rise_by_route_and_status(service_client):
     assert after[("aitbc_http_request_duration_seconds_count", count)] >= 3
 
 
-def test_an_id_in_the_path_is_one_route_not_one_series_per_id(service_client, make_key):
-    client = service_client("ai")
+def test_an_id_in_the_path_is_one_route_not_one_series_per_id(api, make_key):
+    client = api("ai")
     _, key = make_key("client")
     for job_id in ("6f1e0a8e-4a6e-4a39-9d37-2d5b1f0c7a11", "0b7d9c3f-1f6e-4f1e-8a51-5c4f2d9e8b22"):
-        client.get(f"/v1/jobs/{job_id}", HTTP_AUTHORIZATION=f"Bearer {key}")
+        api("ai", key).get(f"/v1/jobs/{job_id}")
     routes = {dict(labels)["route"] for name, labels in scrape(client) if name == "aitbc_http_requests_total"}
     assert "v1/jobs/<job_id>" in routes
     assert not any("6f1e0a8e" in route for route in routes)
 
 
-def test_the_ai_service_gauges_jobs_by_state(service_client):
-    client, _ = factories.funded_client("50")
-    factories.job(client)
-    factories.job(client)
-    samples = scrape(service_client("ai"))
+def test_the_ai_service_gauges_jobs_by_state(api):
+    client, _ = trading_factories.funded_client("50")
+    ai_factories.job(client)
+    ai_factories.job(client)
+    samples = scrape(api("ai"))
     assert samples[("aitbc_jobs", frozenset({"state": "QUEUED"}.items()))] == 2
     assert samples[("aitbc_jobs", frozenset({"state": "COMPLETED"}.items()))] == 0
 
 
-def test_the_monitoring_service_gauges_the_whole_platform(service_client):
-    view = factories.miner(mode="celery")
-    reading = {"uuid": factories.gpu_uuids(view)[0], "utilization_gpu": 75}
+def test_the_monitoring_service_gauges_the_whole_platform(api):
+    view = gpu_factories.miner(mode="celery")
+    reading = {"uuid": gpu_factories.gpu_uuids(view)[0], "utilization_gpu": 75}
     miner_heartbeat(miner=Miner.objects.get(id=view.id), inflight=0, readings=[reading], job_ids=None)
 
-    samples = scrape(service_client("monitoring"))
+    samples = scrape(api("monitoring"))
 
-    model = frozenset({"model": factories.H100["name"]}.items())
+    model = frozenset({"model": gpu_factories.H100["name"]}.items())
     assert samples[("aitbc_miners_online", frozenset())] == 1
     assert samples[("aitbc_gpus_online", model)] == 1
     assert samples[("aitbc_gpu_utilization_percent", model)] == 75
@@ -78,8 +80,8 @@ def test_the_monitoring_service_gauges_the_whole_platform(service_client):
         assert samples[("aitbc_scrape_error", frozenset({"domain": domain}.items()))] == 0
 
 
-def test_the_gateway_serves_metrics_too(service_client):
-    client = service_client("gateway")
+def test_the_gateway_serves_metrics_too(api):
+    client = api("gateway")
     before = scrape(client)
     client.get("/openapi")
     after = scrape(client)

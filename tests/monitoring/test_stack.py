@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from aitbc_site.domains import SERVICE_PORTS
 from aitbc_site.queues import CONTROL_PLANE_QUEUES
 from tests.browser import dom_of, screenshot_of
-from tests.factories import H100
+from tests.gpu.factories import H100
 from tests.processes import http_ok, wait_for
 from tests.stack import stack_running
 

@@ -8,7 +8,9 @@ import pytest
 
 from apps.plugin.models import Plugin, PluginInstall, PluginReview
 from apps.plugin.services import PluginSpec, install_check, plugin_register
-from tests import factories, hostile
+from tests import hostile
+from tests.accounts import factories as accounts_factories
+from tests.gpu import factories as gpu_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 SHA = "ab" * 32
@@ -18,21 +20,17 @@ INSTALL = {k: WORDCOUNT[k] for k in ("name", "version", "entry_point", "sha256")
 
 
 @pytest.fixture
-def world(service_client):
+def world(api):
     """A publisher with a registered runner plugin, a miner that installed it, a reviewer, and the client."""
-    publisher, publisher_key = factories.principal("miner")
+    publisher, publisher_key = accounts_factories.principal("miner")
     plugin = plugin_register(principal=publisher, spec=PluginSpec(**WORDCOUNT))
-    owner, miner_key = factories.principal("miner")
-    miner = factories.miner(who=owner)
+    owner, miner_key = accounts_factories.principal("miner")
+    miner = gpu_factories.miner(who=owner)
     install_check(miner_id=miner.id, principal_id=owner.id, report=INSTALL)
-    _, reviewer_key = factories.principal("client")
-    client = service_client("plugin")
+    _, reviewer_key = accounts_factories.principal("client")
 
     def call(method, path, raw=None, key=reviewer_key):
-        headers = {"Authorization": f"Bearer {key}"}
-        if raw is None:
-            return getattr(client, method)(path, headers=headers)
-        return getattr(client, method)(path, raw, content_type="application/json", headers=headers)
+        return api("plugin", key).request(method, path, raw)
 
     return SimpleNamespace(call=call, plugin=plugin, publisher_key=publisher_key, miner_key=miner_key,
                            reviewer_key=reviewer_key)  # fmt: skip

@@ -8,24 +8,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from aitbc_client.canonical import canonical_json
 from aitbc_client.chain import GENESIS_PREV_HASH, chain_verify, header_hash, item_hash, merkle_root
-from apps.ai.services.claim import job_claim
-from apps.ai.services.lifecycle import job_complete
 from apps.trading import signing
-from apps.trading.explorer import chain_export, chain_verify_stored
 from apps.trading.models import Block, BlockItem, Entry, Posting, Receipt
+from apps.trading.selectors.blocks import chain_export, chain_verify_stored
 from apps.trading.services.blocks import block_seal
-from tests import factories
+from tests.ai.factories import completed_job
 from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def completed_job():
-    miner = factories.miner(unit_price="0.5")
-    client, _ = factories.funded_client("100")
-    job = factories.job(client, max_price="5")
-    job_claim(miner=miner)
-    return job_complete(miner=miner, job_id=job.id, result={"ok": 1}, metrics={"gpu_seconds": 2})
 
 
 def test_merkle_roots_follow_the_contract():

@@ -4,21 +4,22 @@ import json
 
 import pytest
 
-from apps.trading import explorer, signing
-from apps.trading.explorer import chain_export
+from apps.trading import signing
 from apps.trading.models import BlockItem, Receipt
+from apps.trading.selectors import blocks as explorer
+from apps.trading.selectors.blocks import chain_export
 from apps.trading.services.blocks import block_seal
+from tests.ai.factories import completed_job
 from tests.processes import process_env, run_aitbc
-from tests.trading.test_blocks import completed_job
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 @pytest.fixture
-def sealed(service_client):
+def sealed(api):
     completed_job()
     block = block_seal()
-    return service_client("trading"), block
+    return api("trading"), block
 
 
 def test_blocks_are_listed_newest_first_and_found_by_height_or_hash(sealed):
@@ -74,13 +75,13 @@ def test_verify_over_http_says_valid_and_counts_receipts(sealed):
     assert report | {"valid": True, "height": 0, "checked_blocks": 1, "sealed_receipts": 1} == report
 
 
-def test_only_an_admin_may_seal_on_demand(sealed, make_key):
+def test_only_an_admin_may_seal_on_demand(api, sealed, make_key):
     trading, _ = sealed
     _, client = make_key("client")
     _, admin = make_key("admin")
-    assert trading.post("/v1/explorer/seal", headers={"X-Api-Key": client}).status_code == 403
+    assert api("trading", client).post("/v1/explorer/seal").status_code == 403
     completed_job()
-    sealed_now = trading.post("/v1/explorer/seal", headers={"X-Api-Key": admin}).json()
+    sealed_now = api("trading", admin).post("/v1/explorer/seal").json()
     assert sealed_now["sealed"] is True and sealed_now["block"]["height"] == 1
 
 
@@ -101,7 +102,7 @@ def test_an_exported_chain_verifies_offline_with_only_the_public_key(sealed, tmp
     assert "INVALID at block 0" in bad.stdout
 
 
-def test_anonymous_verifies_are_made_once_per_chain_tip_and_keyed_ones_now(sealed, make_key, monkeypatch):
+def test_anonymous_verifies_are_made_once_per_chain_tip_and_keyed_ones_now(api, sealed, make_key, monkeypatch):
     trading, _ = sealed
     runs = []
     real = explorer.chain_verify_stored
@@ -116,7 +117,7 @@ def test_anonymous_verifies_are_made_once_per_chain_tip_and_keyed_ones_now(seale
     # then anonymous callers get the verification made at this tip, and a caller with a key one made now
     assert trading.get("/v1/explorer/verify").json()["valid"] is True
     _, key = make_key("client")
-    fresh = trading.get("/v1/explorer/verify", headers={"X-Api-Key": key}).json()
+    fresh = api("trading", key).get("/v1/explorer/verify").json()
     assert (fresh["valid"], fresh["cached"], fresh["height"]) == (False, False, 0)
     assert f"receipt {receipt.id}" in fresh["problem"]
     # and once a new block is sealed, anonymous callers get a verification of the new tip
@@ -135,12 +136,12 @@ def test_what_waits_to_be_sealed_is_counted_fresh_in_a_kept_verification(sealed)
     assert (report["cached"], report["unsealed_receipts"], report["sealed_receipts"]) == (True, 1, 1)
 
 
-def test_the_chain_export_needs_a_key_and_pages_the_blocks(sealed, make_key):
+def test_the_chain_export_needs_a_key_and_pages_the_blocks(api, sealed, make_key):
     trading, block = sealed
     assert trading.get("/v1/explorer/export").status_code == 401
     completed_job()
     newer = block_seal()
     _, key = make_key("client")
-    page = trading.get("/v1/explorer/export", {"limit": 1, "from_height": 1}, headers={"X-Api-Key": key}).json()
+    page = api("trading", key).get("/v1/explorer/export", {"limit": 1, "from_height": 1}).json()
     assert [b["height"] for b in page["blocks"]] == [newer.height]
     assert len(page["blocks"][0]["items"]) == newer.tx_count

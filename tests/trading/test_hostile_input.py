@@ -10,7 +10,9 @@ import pytest
 from apps.trading.facade import account_balances
 from apps.trading.models import Entry, TradeAgreement, TradeEvent, TradeMatch, TradeRequest, TradeSettlement
 from apps.trading.services.blocks import block_seal
-from tests import factories, hostile
+from tests import hostile
+from tests.accounts import factories as accounts_factories
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -97,30 +99,30 @@ QUERIES = [("/v1/explorer/receipts", "job_id", "NaN"), ("/v1/explorer/receipts",
 
 
 class Party:
-    def __init__(self, http, principal, key):
-        self.http, self.principal, self.key = http, principal, key
+    """A principal calling the trading service with its key: a GET, or a POST of raw JSON text."""
+
+    def __init__(self, api, principal, key):
+        self.http, self.principal, self.key = api("trading", key), principal, key
 
     @property
     def id(self):
         return self.principal.id
 
     def call(self, method, path, body=None):
-        headers = {"X-Api-Key": self.key}
         if method == "get":
-            return self.http.get(path, headers=headers)
-        return self.http.post(path, body or "{}", content_type="application/json", headers=headers)
+            return self.http.get(path)
+        return self.http.post(path, body or "{}")
 
 
 @pytest.fixture
-def world(service_client):
+def world(api):
     """A funded buyer, two sellers and an admin; an open request with the seller's offer on it, and an agreement
     (held in escrow) on another request; and one sealed block."""
-    http = service_client("trading")
     people = {
-        "buyer": Party(http, *factories.funded_client("100")),
-        "seller": Party(http, *factories.principal("miner")),
-        "other_seller": Party(http, *factories.principal("miner")),
-        "admin": Party(http, *factories.principal("admin")),
+        "buyer": Party(api, *trading_factories.funded_client("100")),
+        "seller": Party(api, *accounts_factories.principal("miner")),
+        "other_seller": Party(api, *accounts_factories.principal("miner")),
+        "admin": Party(api, *accounts_factories.principal("admin")),
     }
     buyer, seller = people["buyer"], people["seller"]
     open_request = buyer.call("post", "/v1/trading/requests", json.dumps(REQUEST)).json()["request_id"]
@@ -207,9 +209,8 @@ def test_unknown_keys_in_requirements_and_specifications_are_kept(world):
 def test_an_idempotency_key_beyond_its_bounds_is_refused_and_moves_nothing(world, endpoint):
     path, who, body, *_ = ENDPOINTS[endpoint]
     before = state(world)
-    headers = {"X-Api-Key": world[who].key, "Idempotency-Key": "k" * 200}
-    response = world[who].http.post(path, filled(world, json.dumps(body)), content_type="application/json",
-                                    headers=headers)  # fmt: skip
+    headers = {"Idempotency-Key": "k" * 200}
+    response = world[who].http.post(path, filled(world, json.dumps(body)), headers=headers)
     hostile.assert_refused(response, 422)
     assert state(world) == before
 
@@ -217,13 +218,13 @@ def test_an_idempotency_key_beyond_its_bounds_is_refused_and_moves_nothing(world
 @pytest.mark.parametrize(("name", "value"), PAGING)
 @pytest.mark.parametrize("path", PAGED)
 def test_a_hostile_paging_parameter_is_a_4xx(world, path, name, value):
-    response = world["buyer"].http.get(filled(world, path), {name: value}, headers={"X-Api-Key": world["buyer"].key})
+    response = world["buyer"].http.get(filled(world, path), {name: value})
     hostile.assert_refused(response)
 
 
 @pytest.mark.parametrize(("path", "name", "value"), QUERIES)
 def test_a_hostile_filter_is_a_4xx(world, path, name, value):
-    response = world["buyer"].http.get(path, {name: value}, headers={"X-Api-Key": world["buyer"].key})
+    response = world["buyer"].http.get(path, {name: value})
     hostile.assert_refused(response)
 
 

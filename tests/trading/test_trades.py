@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from apps.trading.facade import account_balances
 from apps.trading.models import Entry, TradeMatch, TradeSettlement
-from tests import factories
+from tests.accounts import factories as accounts_factories
+from tests.gpu import factories as gpu_factories
 from tests.runs import runs
+from tests.trading import factories as trading_factories
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 REQUIREMENTS = {"gpu_model": "H100", "min_vram_gb": 80, "hours": 10}
@@ -17,34 +19,29 @@ SPEC = {"gpu_model": "NVIDIA H100 80GB", "vram_gb": 80, "hours": 10}
 
 
 class Party:
-    def __init__(self, http, principal, key):
-        self.http, self.principal, self.key = http, principal, key
+    """A principal trading through the trading service with its key."""
+
+    def __init__(self, api, principal, key):
+        self.http, self.principal, self.key = api("trading", key), principal, key
 
     @property
     def id(self):
         return self.principal.id
 
     def post(self, path, body=None):
-        return self.http.post(
-            f"/v1/trading{path}", body or {}, content_type="application/json", headers={"X-Api-Key": self.key}
-        )
+        return self.http.post(f"/v1/trading{path}", body)
 
     def get(self, path):
-        return self.http.get(path, headers={"X-Api-Key": self.key})
+        return self.http.get(path)
 
 
 @pytest.fixture
-def http(service_client):
-    return service_client("trading")
+def buyer(api):
+    return Party(api, *trading_factories.funded_client("100"))
 
 
-@pytest.fixture
-def buyer(http):
-    return Party(http, *factories.funded_client("100"))
-
-
-def seller(http, role="miner"):
-    return Party(http, *factories.principal(role))
+def seller(api, role="miner"):
+    return Party(api, *accounts_factories.principal(role))
 
 
 def open_request(buyer, budget="20", regions=("eu",)):
@@ -60,9 +57,9 @@ def offer(party, request_id, price="10", **terms):
     return party.post(f"/requests/{request_id}/matches", body)
 
 
-def test_offers_are_scored_and_the_accepted_one_is_paid_through_escrow_once(http, buyer):
+def test_offers_are_scored_and_the_accepted_one_is_paid_through_escrow_once(api, buyer):
     request_id = open_request(buyer)
-    cheap, dear = seller(http), seller(http)
+    cheap, dear = seller(api), seller(api)
     cheap_match = offer(cheap, request_id, "8").json()
     offer(dear, request_id, "16")
     ranked = buyer.get(f"/v1/trading/requests/{request_id}/matches").json()["items"]
@@ -89,9 +86,9 @@ def test_offers_are_scored_and_the_accepted_one_is_paid_through_escrow_once(http
     assert buyer.get(f"/v1/trading/agreements/{agreement['agreement_id']}").json()["status"] == "SETTLED"
 
 
-def test_milestones_must_add_up_and_are_paid_one_by_one(http, buyer):
+def test_milestones_must_add_up_and_are_paid_one_by_one(api, buyer):
     request_id = open_request(buyer)
-    party = seller(http)
+    party = seller(api)
     wrong = offer(party, request_id, "10", settlement="milestones", milestones=[{"title": "a", "amount": "4"}])
     assert wrong.status_code == 422
     assert "add up to 4.00000000 but the price is 10.00000000" in wrong.json()["detail"]
@@ -109,9 +106,9 @@ def test_milestones_must_add_up_and_are_paid_one_by_one(http, buyer):
     assert (done["status"], done["settled_amount"]) == ("SETTLED", "10.00000000")
 
 
-def test_counter_terms_go_back_and_forth_until_the_other_side_accepts(http, buyer):
+def test_counter_terms_go_back_and_forth_until_the_other_side_accepts(api, buyer):
     request_id = open_request(buyer)
-    party = seller(http)
+    party = seller(api)
     match_id = offer(party, request_id, "15").json()["match_id"]
     countered = buyer.post(f"/matches/{match_id}/counter", {"price": "12"}).json()
     assert (countered["status"], countered["proposed_by"], countered["rounds"]) == ("COUNTERED", "buyer", 2)
@@ -126,24 +123,24 @@ def test_counter_terms_go_back_and_forth_until_the_other_side_accepts(http, buye
     assert (again.status_code, again.json()["code"]) == (409, "match_accepted")
 
 
-def test_an_expired_match_cannot_be_accepted(http, buyer):
+def test_an_expired_match_cannot_be_accepted(api, buyer):
     request_id = open_request(buyer)
-    match_id = offer(seller(http), request_id).json()["match_id"]
+    match_id = offer(seller(api), request_id).json()["match_id"]
     TradeMatch.objects.filter(id=match_id).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = buyer.post(f"/matches/{match_id}/accept")
     assert (response.status_code, response.json()["code"]) == (409, "match_expired")
 
 
-def test_settling_more_than_agreed_is_409_and_only_the_buyer_may_settle(http, buyer):
+def test_settling_more_than_agreed_is_409_and_only_the_buyer_may_settle(api, buyer):
     request_id = open_request(buyer)
-    party = seller(http)
+    party = seller(api)
     agreement_id = buyer.post(f"/matches/{offer(party, request_id, '10').json()['match_id']}/accept").json()[
         "agreement_id"
     ]
     too_much = buyer.post(f"/agreements/{agreement_id}/settlements", {"amount": "11"})
     assert (too_much.status_code, too_much.json()["code"]) == (409, "over_settlement")
     assert party.post(f"/agreements/{agreement_id}/settlements", {}).status_code == 403
-    stranger = seller(http, "client")
+    stranger = seller(api, "client")
     assert stranger.post(f"/agreements/{agreement_id}/settlements", {}).status_code == 404
     assert stranger.get(f"/v1/trading/agreements/{agreement_id}").status_code == 404
     partial = buyer.post(f"/agreements/{agreement_id}/settlements", {"amount": "6"}).json()
@@ -153,9 +150,9 @@ def test_settling_more_than_agreed_is_409_and_only_the_buyer_may_settle(http, bu
     }  # fmt: skip
 
 
-def test_an_immediate_agreement_pays_on_acceptance(http, buyer):
+def test_an_immediate_agreement_pays_on_acceptance(api, buyer):
     request_id = open_request(buyer)
-    party = seller(http)
+    party = seller(api)
     agreement = buyer.post(
         f"/matches/{offer(party, request_id, '10', settlement='immediate').json()['match_id']}/accept"
     )
@@ -163,18 +160,18 @@ def test_an_immediate_agreement_pays_on_acceptance(http, buyer):
     assert account_balances(party.id)["balance"] == Decimal("9.75")
 
 
-def test_a_buyer_who_cannot_pay_gets_402_and_nothing_changes(http):
-    poor = Party(http, *factories.funded_client("5"))
+def test_a_buyer_who_cannot_pay_gets_402_and_nothing_changes(api):
+    poor = Party(api, *trading_factories.funded_client("5"))
     request_id = open_request(poor)
-    match_id = offer(seller(http), request_id, "10").json()["match_id"]
+    match_id = offer(seller(api), request_id, "10").json()["match_id"]
     response = poor.post(f"/matches/{match_id}/accept")
     assert response.status_code == 402
     assert TradeMatch.objects.get(id=match_id).status == "PROPOSED"
     assert account_balances(poor.id)["held"] == 0
 
 
-def test_a_seller_walking_away_releases_the_buyer_s_money_and_costs_reputation(http, buyer):
-    party = seller(http)
+def test_a_seller_walking_away_releases_the_buyer_s_money_and_costs_reputation(api, buyer):
+    party = seller(api)
     first_request = open_request(buyer)
     before = offer(party, first_request, "10").json()["score_breakdown"]["parts"]["reputation"]
     agreement_id = buyer.post(f"/matches/{TradeMatch.objects.get(seller_id=party.id).id}/accept").json()["agreement_id"]
@@ -184,8 +181,8 @@ def test_a_seller_walking_away_releases_the_buyer_s_money_and_costs_reputation(h
     assert after < before
 
 
-def test_settled_trades_raise_a_seller_s_reputation_and_so_its_score(http, buyer):
-    party = seller(http)
+def test_settled_trades_raise_a_seller_s_reputation_and_so_its_score(api, buyer):
+    party = seller(api)
     first = offer(party, open_request(buyer), "10").json()
     agreement_id = buyer.post(f"/matches/{first['match_id']}/accept").json()["agreement_id"]
     buyer.post(f"/agreements/{agreement_id}/settlements", {})
@@ -195,16 +192,14 @@ def test_settled_trades_raise_a_seller_s_reputation_and_so_its_score(http, buyer
     assert second["score_breakdown"]["seller_record"]["trades_settled"] == 1
 
 
-def test_a_seller_whose_offer_claims_a_perfect_record_ranks_below_one_with_a_better_record_the_platform_saw(
-    http, buyer
-):
+def test_a_seller_whose_offer_claims_a_perfect_record_ranks_below_one_with_a_better_record_the_platform_saw(api, buyer):
     """Given a seller whose miner completed 2 runs and reported 1 failure, and one whose miner completed 2 but
     never reported a failure: it let a lease run out, held a job past its TTL and deregistered mid-run, and its
     offer's specification says it is perfect. Then the platform's record, not the claim, scores the two."""
-    honest, boaster = seller(http), seller(http)
-    client, _ = factories.funded_client("100")
-    runs(factories.miner(who=honest.principal), client, "completed", "completed", "failed")
-    silent = factories.miner(who=boaster.principal)
+    honest, boaster = seller(api), seller(api)
+    client, _ = trading_factories.funded_client("100")
+    runs(gpu_factories.miner(who=honest.principal), client, "completed", "completed", "failed")
+    silent = gpu_factories.miner(who=boaster.principal)
     runs(silent, client, "completed", "completed", "lease_lost", "expired", "miner_left")
     request_id = open_request(buyer)
     claim = {**SPEC, "reputation": 1.0, "success_rate": 1.0, "jobs_completed": 10_000, "jobs_failed": 0}
@@ -219,8 +214,8 @@ def test_a_seller_whose_offer_claims_a_perfect_record_ranks_below_one_with_a_bet
     assert boasting["score"] < honest_offer["score"]
 
 
-def test_analytics_status_and_the_event_log_come_from_stored_trades(http, buyer):
-    party = seller(http)
+def test_analytics_status_and_the_event_log_come_from_stored_trades(api, buyer):
+    party = seller(api)
     request_id = open_request(buyer)
     open_request(buyer)
     agreement_id = buyer.post(f"/matches/{offer(party, request_id, '10').json()['match_id']}/accept").json()[
@@ -251,10 +246,10 @@ def test_a_bad_request_is_422(buyer, body):
     assert buyer.post("/requests", body).status_code == 422
 
 
-def test_a_request_s_matches_are_paged_best_score_first(http, buyer):
+def test_a_request_s_matches_are_paged_best_score_first(api, buyer):
     request_id = open_request(buyer)
     for price in ("16", "8", "12"):
-        assert offer(seller(http), request_id, price).status_code == 201
+        assert offer(seller(api), request_id, price).status_code == 201
     first = buyer.get(f"/v1/trading/requests/{request_id}/matches?limit=2").json()
     assert (first["count"], [m["price"] for m in first["items"]]) == (3, ["8.00000000", "12.00000000"])
     rest = buyer.get(f"/v1/trading/requests/{request_id}/matches?limit=2&offset=2").json()

@@ -6,11 +6,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from aitbc_site.parameters import parameter_get
 from apps.ai.locks import miner_claims_lock
 from apps.ai.matching import claimable_filter, miner_fit, unit_price_for
 from apps.ai.models import Job, JobAttempt, JobState
 from apps.ai.services.dispatch import job_dispatch_on_commit
-from apps.governance.facade import parameter_get
 from apps.gpu.facade import MinerView
 
 log = logging.getLogger(__name__)

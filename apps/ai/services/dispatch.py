@@ -9,11 +9,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from aitbc_site.celery import app
+from aitbc_site.parameters import parameter_get
 from aitbc_site.queues import gpu_queue
 from apps.ai.matching import miner_fit, unit_price_for
 from apps.ai.models import HELD_STATES, Job, JobState
-from apps.ai.speeds import benchmark_seconds
-from apps.governance.facade import parameter_get
+from apps.ai.selectors.speeds import benchmark_seconds
 from apps.gpu import facade as gpu
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ def inflight_by_miner(miner_ids) -> dict:
 
 
 def gpu_worker_wake(miner_id: UUID, job_id: UUID) -> None:
-    from aitbc_site.celery import app
-
     app.send_task(GPU_TASK, kwargs={"job_id": str(job_id)}, queue=gpu_queue(str(miner_id)))
 
 

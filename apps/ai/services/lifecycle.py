@@ -12,10 +12,10 @@ from django.utils import timezone
 from aitbc_client.canonical import canonical_json, sha256_hex
 from aitbc_site.errors import ApiError, Conflict, Invalid, NotFound
 from aitbc_site.money import quantize, quantize_down
+from aitbc_site.parameters import parameter_get
 from apps.accounts.facade import PrincipalView
 from apps.ai.models import HELD_STATES, TERMINAL_STATES, Job, JobAttempt, JobState
 from apps.ai.services.dispatch import job_dispatch_on_commit
-from apps.governance.facade import parameter_get
 from apps.gpu import facade as gpu
 from apps.gpu.facade import MinerView
 from apps.trading import facade as trading
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DB = "ai"
 
 
-def _release_on_commit(job_id: UUID) -> None:
+def _release_on_commit(job_id: UUID | str) -> None:
     def release():
         try:
             trading.job_escrow_release(job_id=job_id)
@@ -37,8 +37,8 @@ def _release_on_commit(job_id: UUID) -> None:
 def _job_held_by(miner: MinerView, job_id: UUID) -> tuple[Job, JobAttempt]:
     """The job (locked) and this miner's latest run of it; 404 when this miner never ran it."""
     job = Job.objects.select_for_update().filter(id=job_id).first()
-    attempt = job and JobAttempt.objects.filter(job=job, miner_id=miner.id).order_by("-number").first()
-    if attempt is None:
+    attempt = JobAttempt.objects.filter(job=job, miner_id=miner.id).order_by("-number").first() if job else None
+    if job is None or attempt is None:
         raise NotFound(f"no job {job_id} held by this miner")
     return job, attempt
 
@@ -76,8 +76,9 @@ def _price(job: Job, gpu_seconds, *, leased: timedelta) -> tuple[Decimal, Decima
         raise Invalid("metrics.gpu_seconds must be a number >= 0")
     ceiling = quantize_down(max(_seconds(leased), Decimal(0)) * gpus_held(job))
     billed = min(reported, ceiling)
+    assert job.unit_price is not None  # fixed when the job was assigned to the miner now holding it
     price = min(quantize(billed * job.unit_price), job.max_price)
-    fee = min(quantize(price * parameter_get("platform_fee_bps") / 10000), price)
+    fee = trading.fee_of(price)
     return reported, billed, price, fee
 
 
@@ -112,6 +113,10 @@ def job_settle_completed(job_id: UUID) -> Job:
     job = Job.objects.get(id=job_id)
     if job.state != JobState.COMPLETED or job.receipt_id is not None:
         return job
+    # a completed job was assigned, started, priced and finished (job_complete)
+    assert job.assigned_miner_id is not None and job.assigned_principal_id is not None
+    assert job.units is not None and job.unit_price is not None and job.price is not None and job.fee is not None
+    assert job.started_at is not None and job.finished_at is not None
     receipt_id = trading.job_settle(
         trading.JobSettlement(
             job_id=job.id,
@@ -175,6 +180,7 @@ def job_cancel(*, client: PrincipalView, job_id: UUID) -> Job:
             raise Conflict(f"job {job_id} is already {job.state}", code="job_finished")
         if job.state == JobState.RUNNING:
             running = JobAttempt.objects.filter(job=job).order_by("-number").first()
+            assert running is not None  # claiming a job makes its attempt in the same transaction
             _attempt_end(running, "canceled")
         job.state, job.finished_at, job.lease_expires_at = JobState.CANCELED, timezone.now(), None
         job.save()
@@ -198,6 +204,7 @@ def job_requeue(*, operator: PrincipalView, job_id: UUID) -> Job:
             )
         if job.state == JobState.RUNNING:
             running = JobAttempt.objects.filter(job=job).order_by("-number").first()
+            assert running is not None  # claiming a job makes its attempt in the same transaction
             _attempt_end(running, "requeued", {"code": "requeued", "message": f"requeued by {operator.name}"})
         _requeue_or_fail(job, {"code": "requeued", "message": f"requeued by {operator.name}"}, count_attempt=False)
     return job
@@ -222,6 +229,7 @@ def jobs_requeue_for_miner(*, miner_id: UUID) -> int:
                 continue
             if job.state == JobState.RUNNING:
                 attempt = JobAttempt.objects.filter(job=job).order_by("-number").first()
+                assert attempt is not None  # claiming a job makes its attempt in the same transaction
                 _attempt_end(attempt, "miner_left")
             _requeue_or_fail(job, {"code": "miner_left", "message": "the miner deregistered"}, count_attempt=False)
             requeued += 1

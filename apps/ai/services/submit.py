@@ -12,10 +12,11 @@ from aitbc_client.canonical import canonical_json, sha256_hex
 from aitbc_miner.runners import BUILT_IN, PayloadError, Runner, builtin_runner
 from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
 from aitbc_site.money import quantize
+from aitbc_site.parameters import parameter_get
 from apps.accounts.facade import PrincipalView
 from apps.ai.matching import cuda_code
 from apps.ai.models import Job, JobState
-from apps.governance.facade import parameter_get
+from apps.ai.services.dispatch import job_dispatch_on_commit
 from apps.plugin import facade as plugin
 from apps.trading import facade as trading
 
@@ -55,7 +56,7 @@ def runner_of(job_type: str) -> Runner:
     return runner
 
 
-def _payload_checked(request: JobRequest) -> dict:
+def payload_checked(request: JobRequest) -> dict:
     if not isinstance(request.payload, dict):  # a workflow step's `$from` may resolve to any JSON value
         raise Invalid(f"payload: must be a JSON object, not {type(request.payload).__name__}")
     try:
@@ -69,7 +70,7 @@ def _payload_checked(request: JobRequest) -> dict:
     return payload
 
 
-def _constraint_columns(constraints: dict) -> dict:
+def constraint_columns(constraints: dict) -> dict:
     try:
         min_cuda = cuda_code(constraints.get("cuda") or "")
     except ValueError:
@@ -93,7 +94,7 @@ def _replayed(client_id, idempotency_key: str, request_sha: str) -> Job | None:
 
 
 def job_submit(*, client: PrincipalView, request: JobRequest, idempotency_key: str = "") -> Job:
-    payload = _payload_checked(request)
+    payload = payload_checked(request)
     ttl_min, ttl_max = parameter_get("job_ttl_min_s"), parameter_get("job_ttl_max_s")
     if not ttl_min <= request.ttl_seconds <= ttl_max:
         raise Invalid(f"ttl_seconds must be from {ttl_min} to {ttl_max}")
@@ -118,7 +119,7 @@ def _created(client: PrincipalView, request: JobRequest, payload: dict, idempote
                 type=request.type,
                 payload=payload,
                 constraints=request.constraints,
-                **_constraint_columns(request.constraints),
+                **constraint_columns(request.constraints),
                 max_price=request.max_price,
                 expected_units=quantize(Decimal(str(runner.estimate_gpu_seconds(payload)))),
                 priority=request.priority,
@@ -132,7 +133,10 @@ def _created(client: PrincipalView, request: JobRequest, payload: dict, idempote
                 request_sha256=request_sha,
             )
     except IntegrityError:  # the same Idempotency-Key, concurrently
-        return _replayed(client.id, idempotency_key, request_sha)
+        existing = _replayed(client.id, idempotency_key, request_sha)
+        if existing is None:  # not the key's row after all: nothing to answer with but the conflict
+            raise Conflict("the job could not be stored; try again", code="job_conflict") from None
+        return existing
     return job
 
 
@@ -143,8 +147,6 @@ def _escrowed_and_queued(job: Job, client: PrincipalView, amount: Decimal) -> No
     except PaymentRequired:
         Job.objects.filter(id=job.id, state=JobState.PENDING).delete()
         raise
-    from apps.ai.services.dispatch import job_dispatch_on_commit
-
     with transaction.atomic(using=DB):
         Job.objects.filter(id=job.id, state=JobState.PENDING).update(state=JobState.QUEUED, updated_at=timezone.now())
         job_dispatch_on_commit(job.id)

@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from aitbc_site.parameters import parameter_get
 from apps.ai.models import HELD_STATES, Job, JobAttempt, JobState
 from apps.ai.services.dispatch import job_dispatch
 from apps.ai.services.lifecycle import _attempt_end, _release_on_commit, _requeue_or_fail, job_settle_completed
-from apps.governance.facade import parameter_get
 from apps.trading import facade as trading
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def _leases_expire(now) -> int:
             started = job.state == JobState.RUNNING
             if started:
                 attempt = JobAttempt.objects.filter(job=job).order_by("-number").first()
+                assert attempt is not None  # claiming a job makes its attempt in the same transaction
                 _attempt_end(attempt, "lease_lost")
             error = {"code": "lease_lost", "message": "the miner stopped renewing its lease"}
             _requeue_or_fail(job, error, count_attempt=started)
@@ -47,7 +48,9 @@ def _ttls_expire(now) -> int:
             if job is None:
                 continue
             if job.state == JobState.RUNNING:
-                _attempt_end(JobAttempt.objects.filter(job=job).order_by("-number").first(), "expired")
+                running = JobAttempt.objects.filter(job=job).order_by("-number").first()
+                assert running is not None  # claiming a job makes its attempt in the same transaction
+                _attempt_end(running, "expired")
             job.state, job.finished_at, job.lease_expires_at = JobState.EXPIRED, now, None
             job.error = {"code": "expired", "message": f"not completed within its TTL of {job.ttl_seconds} s"}
             job.save()
@@ -89,10 +92,11 @@ def _sagas_repair(now) -> dict:
         except Exception:  # one job that cannot be paid yet must not keep the rest from being repaired
             log.exception("settling job %s failed; the next sweep tries again", job_id)
     live = {str(i) for i in Job.objects.filter(id__in=held).exclude(state__in=FINISHED).values_list("id", flat=True)}
-    for job_id in held - live:
+    for held_id in held - live:
         with transaction.atomic(using=DB):
-            if not Job.objects.filter(id=job_id, state=JobState.COMPLETED).exists():
-                _release_on_commit(job_id)
+            if not Job.objects.filter(id=held_id, state=JobState.COMPLETED).exists():
+                # trading hands held job ids out as str and takes them back as UUID (it only formats them)
+                _release_on_commit(held_id)
                 repaired["released"] += 1
     return repaired
 

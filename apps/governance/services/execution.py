@@ -8,10 +8,11 @@ from django.utils import timezone
 from aitbc_site.errors import Conflict, Invalid
 from aitbc_site.locks import advisory_lock
 from aitbc_site.money import money_str
+from aitbc_site.parameters import parameters_all, parameters_cache_clear
 from aitbc_site.times import iso
 from apps.accounts.facade import PrincipalView
 from apps.governance.events import event_record
-from apps.governance.facade import parameter_set, parameters_all, parameters_cache_clear
+from apps.governance.facade import parameter_set
 from apps.governance.models import Category, Proposal, Status
 from apps.governance.rules import funding_refusal
 from apps.governance.services.proposals import DB, funding_amount, proposal_locked

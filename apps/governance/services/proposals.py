@@ -1,7 +1,7 @@
 """Making, canceling and closing proposals. Every change of status happens under the proposal's row lock."""
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from django.db import transaction
@@ -12,18 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 from aitbc_site.errors import Conflict, Forbidden, Invalid, NotFound
 from aitbc_site.inputs import INT64_MAX, Amount
 from aitbc_site.money import money, money_str
+from aitbc_site.parameters import parameter_check, parameters_all
 from apps.accounts.facade import PrincipalView, principal_get
 from apps.governance.events import event_record
-from apps.governance.facade import parameters_all
 from apps.governance.lifecycle import DECIDED, status_at
 from apps.governance.models import Category, GovernanceProfile, Proposal, Role, Status
-from apps.governance.parameters import parameter_check
 from apps.governance.power import voting_power
 from apps.governance.rules import funding_quorum, funding_refusal, rules
 from apps.governance.services.profiles import profile_ensure
 from apps.trading import facade as ledger
 
 DB = "governance"
+
+_Payload = TypeVar("_Payload", bound=BaseModel)
 
 
 class ParameterChange(BaseModel):
@@ -49,7 +50,7 @@ class FundingGrant(BaseModel):
         return value
 
 
-def _payload_parsed(model: type[BaseModel], payload) -> BaseModel:
+def _payload_parsed(model: type[_Payload], payload) -> _Payload:
     """`payload` as `model`, or 422 naming the first field that is wrong (execution_payload.<field>)."""
     try:
         return model.model_validate(payload)

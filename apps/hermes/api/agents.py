@@ -9,7 +9,7 @@ from aitbc_site.errors import Invalid
 from aitbc_site.inputs import Amount, AmountOrZero
 from apps.accounts.auth import ApiKeyAuth, any_principal, clients
 from apps.accounts.idempotency import idempotent
-from apps.ai.facade import JobConstraints as Constraints
+from apps.ai.contracts import Constraints
 from apps.hermes.api.schemas import SKILL, LocalIn, Skill
 from apps.hermes.selectors import agent_list_for, agent_records, agent_view
 from apps.hermes.services.agents import agent_create, agent_delete, agent_get_for, agent_update

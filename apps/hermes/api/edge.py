@@ -20,16 +20,22 @@ from apps.hermes.services.edge import (
 
 router = Router(tags=["edge"])
 
+Category = Literal["edge", "consumer", "datacenter"]
+
+
+def _default_categories() -> list[Category]:
+    return ["edge", "consumer"]
+
 
 class EdgeConstraints(Schema):
     model_config = ConfigDict(extra="forbid")
-    categories: list[Literal["edge", "consumer", "datacenter"]] = Field(
-        default_factory=lambda: ["edge", "consumer"], min_length=1, description="edge GPU profile categories"
+    categories: list[Category] = Field(
+        default_factory=_default_categories, min_length=1, description="edge GPU profile categories"
     )
-    region: str | None = Field(None, max_length=64)
-    gpu_model: str | None = Field(None, max_length=100)
-    min_memory_gb: float | None = Field(None, ge=0, le=4096)
-    max_tdp_w: int | None = Field(None, ge=1, le=100_000)
+    region: str | None = Field(default=None, max_length=64)
+    gpu_model: str | None = Field(default=None, max_length=100)
+    min_memory_gb: float | None = Field(default=None, ge=0, le=4096)
+    max_tdp_w: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class DeploymentIn(Schema):

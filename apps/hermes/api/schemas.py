@@ -6,7 +6,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from aitbc_site.inputs import Amount, AmountOrZero
-from apps.ai.facade import JobConstraints as Constraints
+from apps.ai.contracts import Constraints
 
 SKILL = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 STEP_ID = r"^[A-Za-z0-9_\-]{1,64}$"
@@ -60,8 +60,8 @@ class WorkflowList(Schema):
 
 class LocalIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    gpu_model: str = Field("", max_length=100)
-    region: str = Field("", max_length=64, description="where your own miner is registered (hybrid)")
-    queue_depth: int = Field(0, ge=0, le=1_000_000)
-    concurrency: int = Field(1, ge=1, le=1024)
-    unit_price: AmountOrZero = Field(Decimal(0), description="AIT per GPU-second")
+    gpu_model: str = Field(default="", max_length=100)
+    region: str = Field(default="", max_length=64, description="where your own miner is registered (hybrid)")
+    queue_depth: int = Field(default=0, ge=0, le=1_000_000)
+    concurrency: int = Field(default=1, ge=1, le=1024)
+    unit_price: AmountOrZero = Field(default=Decimal(0), description="AIT per GPU-second")

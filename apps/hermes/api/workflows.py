@@ -4,6 +4,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from aitbc_site.api import Error
+from aitbc_site.errors import NotFound
 from apps.accounts.auth import clients
 from apps.accounts.idempotency import idempotent
 from apps.hermes.api.schemas import LocalIn, StepIn, WorkflowList, WorkflowOut
@@ -122,8 +123,6 @@ def collaboration_get_view(request, workflow_id: UUID):
 
 
 def _of_kind(workflow, kind):
-    from aitbc_site.errors import NotFound
-
     if workflow.kind != kind:
         raise NotFound(f"no {kind} {workflow.id}")
     return workflow

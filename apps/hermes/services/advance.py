@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from aitbc_site.errors import ApiError
 from apps.ai import facade as ai
-from apps.hermes.models import STEP_FINAL, STEP_LIVE, Agent, StepState, Workflow, WorkflowStatus, WorkflowStep
-from apps.hermes.services.workflows import REF
+from apps.hermes.models import REF, STEP_FINAL, STEP_LIVE, Agent, StepState, Workflow, WorkflowStatus, WorkflowStep
 
 log = logging.getLogger(__name__)
 DB = "hermes"

@@ -45,9 +45,13 @@ def _host_choice(host: dict, runner: str, constraints: dict) -> tuple[dict | Non
         return None, f"region {miner.region or 'none'!r} is not {constraints['region']!r}"
     if not host["gpus"]:
         return None, "reports no GPU"
-    misses, fits = [], []
+    misses: list[str] = []
+    fits: list[dict] = []
     for g in host["gpus"]:
-        (misses if (why := _gpu_fit(g, constraints)) else fits).append(why or g)
+        if why := _gpu_fit(g, constraints):
+            misses.append(why)
+        else:
+            fits.append(g)
     if not fits:
         return None, "; ".join(misses)
     g = min(fits, key=lambda x: (x["mean_utilization_gpu"] or 0, x["peak_temperature_c"] or 0))
@@ -139,7 +143,8 @@ def deployment_coordinate(deployment_id: UUID) -> dict:
         # not a miner that holds one, nor one that could not install it; one whose replica was lost or retired may
         failed = deployment.replica_set.filter(state=ReplicaState.FAILED).values_list("miner_id", flat=True)
         used = {r.miner_id for r in live if r not in extra} | set(failed)
-        candidates, rejected = ([], [])
+        candidates: list[dict] = []
+        rejected: list[str] = []
         if missing > 0:
             candidates, rejected = edge_candidates(deployment.runner, deployment.constraints, used)
         for choice in candidates[: max(missing, 0)]:
@@ -209,7 +214,10 @@ def replicas_for_miner(
     return rows.count(), list(rows[offset : offset + limit])
 
 
-REPORTABLE = {ReplicaState.INSTALLED: (ReplicaState.PENDING,), ReplicaState.FAILED: REPLICA_LIVE}
+REPORTABLE: dict[str, tuple[ReplicaState, ...]] = {
+    ReplicaState.INSTALLED: (ReplicaState.PENDING,),
+    ReplicaState.FAILED: REPLICA_LIVE,
+}
 
 
 def replica_report(

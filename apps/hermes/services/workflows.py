@@ -15,20 +15,21 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from aitbc_client.canonical import canonical_json
 from aitbc_site.errors import ApiError, Conflict, Invalid, PaymentRequired
 from aitbc_site.inputs import AMOUNT_LIMIT
 from aitbc_site.money import money_str
+from aitbc_site.parameters import parameter_get
 from apps.accounts.facade import PrincipalView
 from apps.ai import facade as ai
-from apps.governance.facade import parameter_get
-from apps.hermes.models import STEP_FINAL, StepState, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
+from apps.hermes.models import REF, STEP_FINAL, StepState, Workflow, WorkflowKind, WorkflowStatus, WorkflowStep
+from apps.hermes.tasks import advance_workflow
 from apps.trading import facade as trading
 
 log = logging.getLogger(__name__)
 DB = "hermes"
-REF = "$from"
 # Bounds on a definition, checked before any other work on it (each reference is resolved, deep-copied, when
 # its step is submitted): steps, references per step, and the size of the steps' payloads.
 MAX_STEPS = 100
@@ -135,8 +136,6 @@ def workflow_create(
     steps_checked(steps)
     total = sum((s.max_price for s in steps), Decimal(0))
     _funds_checked(client, total)
-    from apps.hermes.tasks import advance_workflow
-
     with transaction.atomic(using=DB):
         workflow = Workflow.objects.create(client_id=client.id, kind=kind, name=name, max_price=total, plan=plan or {})
         WorkflowStep.objects.bulk_create(
@@ -172,14 +171,12 @@ def workflow_cancel(*, workflow: Workflow) -> Workflow:
         workflow = Workflow.objects.select_for_update().get(id=workflow.id)
         if workflow.status != WorkflowStatus.RUNNING:
             raise Conflict(f"workflow {workflow.id} is already {workflow.status}", code="workflow_finished")
-        from django.utils import timezone
-
         now = timezone.now()
         for step in workflow.steps.exclude(state__in=STEP_FINAL):
             # a step whose submit committed in ai but not here still has its job, found by its key
             if not step.job_id:
                 found = ai.job_find_by_key(client_id=workflow.client_id, idempotency_key=step.submit_key)
-                step.job_id = found and found.job_id
+                step.job_id = found.job_id if found is not None else None
             if step.job_id:
                 state = ai.job_cancel_for(client_id=workflow.client_id, job_id=step.job_id)
                 step.state = StepState.FAILED if state == "EXPIRED" else state
@@ -187,6 +184,10 @@ def workflow_cancel(*, workflow: Workflow) -> Workflow:
                 step.state = StepState.CANCELED
             step.finished_at = step.finished_at or now
             step.save()
-        workflow.status, workflow.finished_at, workflow.error = WorkflowStatus.CANCELED, now, "canceled by its client"
+        workflow.status, workflow.finished_at, workflow.error = (
+            WorkflowStatus.CANCELED,
+            now,
+            "canceled by its client",
+        )
         workflow.save()
     return workflow

@@ -124,7 +124,7 @@ def hold_return(*, from_key: str, to_key: str) -> str | None:
         holds = {hold.key: hold for hold in locked}
         source, target = holds.get(from_key), holds.get(to_key)
         if source is None or source.status != HoldStatus.HELD:
-            return source and source.status
+            return None if source is None else source.status
         if target is not None and target.status == HoldStatus.HELD and target.account_id == source.account_id:
             target.amount += source.amount
             target.save(update_fields=["amount", "updated_at"])

@@ -1,8 +1,6 @@
 """Job escrow: hold at submit, capture + payout + fee + signed receipt at completion, release otherwise."""
 
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -12,37 +10,21 @@ from aitbc_client.canonical import canonical_json
 from aitbc_site.money import money_str
 from aitbc_site.times import iso
 from apps.trading import signing
+from apps.trading.contracts import JobSettlement
 from apps.trading.models import AccountKind, Receipt
 from apps.trading.services.ledger import DB, account_for, hold_capture, hold_place, hold_release, system_account
 
 
-def job_hold_key(job_id: UUID) -> str:
+def job_hold_key(job_id: UUID | str) -> str:
     return f"job:{job_id}"
-
-
-@dataclass(frozen=True)
-class JobSettlement:
-    job_id: UUID
-    client_id: UUID
-    miner_id: UUID
-    miner_principal_id: UUID
-    type: str
-    input_sha256: str
-    output_sha256: str
-    units: Decimal  # billed: the reported GPU-seconds, at most the lease's wall-clock time x the GPUs held
-    reported_units: Decimal | None  # the miner's figure (None: completed before it was kept; billed as reported)
-    unit_price: Decimal
-    price: Decimal
-    fee: Decimal
-    started_at: datetime
-    completed_at: datetime
 
 
 def job_escrow_hold(*, job_id: UUID, client_id: UUID, amount: Decimal) -> None:
     hold_place(owner_id=client_id, key=job_hold_key(job_id), amount=amount, what="this job's max_price")
 
 
-def job_escrow_release(*, job_id: UUID) -> str | None:
+def job_escrow_release(*, job_id: UUID | str) -> str | None:
+    """Frees the job's escrow. The id may be the str that job_escrows_held gives out: it only names the hold."""
     return hold_release(key=job_hold_key(job_id))
 
 
@@ -90,8 +72,8 @@ def job_settle(settlement: JobSettlement) -> UUID:
             memo=f"{settlement.type} job {settlement.job_id}",
             reference=str(settlement.job_id),
         )
-        if (existing := Receipt.objects.filter(job_id=settlement.job_id).first()) is not None:
-            return existing.id
+        if (receipt := Receipt.objects.filter(job_id=settlement.job_id).first()) is not None:
+            return receipt.id
         receipt_id = uuid.uuid4()
         Receipt.objects.create(
             id=receipt_id,
@@ -101,7 +83,3 @@ def job_settle(settlement: JobSettlement) -> UUID:
             body=receipt_body(settlement, receipt_id),
         )
     return receipt_id
-
-
-def settlement_dict(settlement: JobSettlement) -> dict:
-    return asdict(settlement)
