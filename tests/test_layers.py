@@ -1,10 +1,17 @@
 """The import contracts of pyproject.toml (design/layers.md): kept by the code as it is, and broken, loudly, by
 an upward import or by one app reaching into another's private modules."""
 
+import importlib
+import inspect
 import shutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import models
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -44,3 +51,28 @@ def test_an_upward_import_and_a_reach_into_another_apps_models_break_the_contrac
     assert "apps.plugin is not allowed to import apps.ai" in result.stdout
     assert "apps.plugin.upward -> apps.ai.facade" in result.stdout
     assert "apps.ai.peek -> apps.gpu.models (l.1) is not public" in result.stdout
+
+
+def _returns(function) -> list:
+    hint = typing.get_type_hints(function).get("return")
+    return [hint, *typing.get_args(hint)] if hint is not None else []
+
+
+FACADES = [f"{a.name}.facade" for a in django_apps.get_app_configs() if (Path(a.path) / "facade.py").exists()]
+
+
+@pytest.mark.parametrize("facade_name", FACADES)
+def test_no_facade_function_is_declared_to_return_an_orm_object(facade_name):
+    facade = importlib.import_module(facade_name)
+    # what it offers: the functions it defines and those it re-exports in __all__
+    offered = [f for name, f in inspect.getmembers(facade, inspect.isfunction) if f.__module__ == facade_name]
+    functions = offered + [
+        getattr(facade, n) for n in getattr(facade, "__all__", ()) if inspect.isfunction(getattr(facade, n))
+    ]
+    orm = [
+        f"{f.__module__}.{f.__name__} -> {hint}"
+        for f in functions
+        for hint in _returns(f)
+        if isinstance(hint, type) and issubclass(hint, (models.Model, models.QuerySet))
+    ]
+    assert functions and orm == []
