@@ -18,6 +18,7 @@ from ninja.parser import Parser
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from aitbc_site.errors import Invalid
+from aitbc_site.middleware import EitherModeMiddleware
 
 MAX_DEPTH = 32  # arrays and objects inside each other; no schema here nests half as deep
 MAX_DIGITS = 30  # of a JSON integer: beyond any column (and Python's int parser limit is 4,300)
@@ -107,16 +108,13 @@ def request_problem(request) -> str | None:
     return None
 
 
-class InputDoorMiddleware:
+class InputDoorMiddleware(EitherModeMiddleware):
     """Refuses a path, query parameter or header no field may hold with the contract's 422, for every view."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def answer(self, request) -> JsonResponse | None:
         if (problem := request_problem(request)) is not None:
             return JsonResponse({"detail": problem, "code": "validation_error"}, status=422)
-        return self.get_response(request)
+        return None
 
 
 def _in_range(moment: datetime) -> datetime:

@@ -61,6 +61,9 @@ AITBC_GATEWAY_POOL_WAIT_S = env.float("AITBC_GATEWAY_POOL_WAIT_S", default=1.0)
 # Key checks at the edge: live and unknown keys are remembered this long (at most KEY_CACHE_SIZE of each,
 # per process); lookups run on their own threads, never queued behind each other on one.
 AITBC_GATEWAY_KEY_CACHE_S = env.float("AITBC_GATEWAY_KEY_CACHE_S", default=5.0)
+# How long each service process remembers a key's principal: a revoked key stops working everywhere within this
+# time (at once in the process that revoked it); 0 looks every key up on every request.
+AITBC_PRINCIPAL_CACHE_S = env.float("AITBC_PRINCIPAL_CACHE_S", default=5.0)
 AITBC_GATEWAY_UNKNOWN_KEY_CACHE_S = env.float("AITBC_GATEWAY_UNKNOWN_KEY_CACHE_S", default=5.0)
 AITBC_GATEWAY_KEY_CACHE_SIZE = env.int("AITBC_GATEWAY_KEY_CACHE_SIZE", default=10_000)
 AITBC_GATEWAY_KEY_CHECK_THREADS = env.int("AITBC_GATEWAY_KEY_CHECK_THREADS", default=4)
@@ -115,12 +118,24 @@ INSTALLED_APPS = [
     "apps.plugin",
 ]
 
-MIDDLEWARE = [
+# A service's middleware all runs in the event loop (Django's own would take a thread hop for each of its steps on
+# every request); the services authenticate by API key, so they need no sessions, CSRF or messages. The gateway's
+# own Django pages (the admin) keep Django's full set (what `check --deploy` looks for).
+SERVICE_MIDDLEWARE = [
     "aitbc_site.metrics.PrometheusMiddleware",  # outermost: times the whole answer
+    "aitbc_site.middleware.SecurityMiddleware",
+    "aitbc_site.middleware.ForwardedPrefixMiddleware",
+    "aitbc_site.inputs.InputDoorMiddleware",  # before any view touches the database
+    "aitbc_site.middleware.StaticFilesMiddleware",  # WhiteNoise, in either mode
+    "aitbc_site.middleware.CommonMiddleware",
+    "aitbc_site.middleware.XFrameOptionsMiddleware",
+]
+ADMIN_MIDDLEWARE = [
+    "aitbc_site.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "aitbc_site.middleware.ForwardedPrefixMiddleware",
     "aitbc_site.inputs.InputDoorMiddleware",  # before sessions or auth touch the database
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aitbc_site.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,6 +143,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+MIDDLEWARE = ADMIN_MIDDLEWARE if AITBC_SERVICE == "gateway" else SERVICE_MIDDLEWARE
+# The admin is served by the gateway only: a service's URLconf has no admin, so its session middleware is not missed.
+SILENCED_SYSTEM_CHECKS = [] if AITBC_SERVICE == "gateway" else ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = f"aitbc_site.urls.{AITBC_SERVICE}"
 ASGI_APPLICATION = "aitbc_site.asgi.application"

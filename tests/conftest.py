@@ -46,12 +46,16 @@ def committed(django_capture_on_commit_callbacks):
 
 @pytest.fixture(autouse=True)
 def fresh_parameters():
-    """Each test starts from the parameters in its own database, not from another test's cache."""
+    """Each test starts from the parameters and keys in its own database, not from another test's caches."""
     from aitbc_site.parameters import parameters_cache_clear
+    from apps.accounts.auth import principals_forget
+    from apps.ai.selectors.jobs import waiting_miners_forget
 
-    parameters_cache_clear()
+    for forget in (parameters_cache_clear, principals_forget, waiting_miners_forget):
+        forget()
     yield
-    parameters_cache_clear()
+    for forget in (parameters_cache_clear, principals_forget, waiting_miners_forget):
+        forget()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from aitbc_site.errors import Invalid, NotFound
 from aitbc_site.inputs import LATEST, text_problem
+from apps.accounts.auth import principals_forget
 from apps.accounts.facade import keys_revoked
 from apps.accounts.keys import SHOWN_PREFIX_LENGTH, api_key_generate, api_key_hash
 from apps.accounts.models import ApiKey, Principal, Role
@@ -54,6 +55,10 @@ def api_key_revoke(*, principal_id: UUID, key_id: UUID) -> None:
 
 
 def _revoked_on_commit(principal_id: UUID) -> None:
+    """This process forgets the principals it remembered (now and once committed: a request in between may have
+    looked the key up again); the others forget within AITBC_PRINCIPAL_CACHE_S."""
+    principals_forget()
+    transaction.on_commit(principals_forget, using="default")
     transaction.on_commit(lambda: keys_revoked(principal_id), using="default")
 
 

@@ -105,3 +105,35 @@ def test_a_database_without_a_free_connection_is_a_503_to_retry_not_a_500(api, m
     assert response["Retry-After"] == "1"
     assert response.json()["code"] == "database_unavailable"
     assert "try again" in response.json()["detail"]
+
+
+def test_a_key_revoked_by_another_process_stops_working_here_within_the_cache_time(api, make_key, monkeypatch):
+    # given: a key this process has just checked (so it remembers its principal)
+    from django.utils import timezone
+
+    from apps.accounts import auth
+    from apps.accounts.models import ApiKey
+
+    _, key = make_key("client")
+    assert api("ai", key).get("/v1/principals/me").status_code == 200
+    # when: another process revokes it (a plain UPDATE: nothing here hears of it)
+    ApiKey.objects.update(revoked_at=timezone.now())
+    remembered = api("ai", key).get("/v1/principals/me").status_code
+    # then: it works at most until the cache time has passed, and not after
+    later = auth.clock() + auth.settings.AITBC_PRINCIPAL_CACHE_S + 0.1
+    monkeypatch.setattr(auth, "clock", lambda: later)
+    assert remembered == 200
+    assert api("ai", key).get("/v1/principals/me").status_code == 401
+
+
+def test_a_key_revoked_through_the_api_stops_working_at_once_in_this_process(api, make_key):
+    # given: a principal with two keys, the first just checked (remembered)
+    _, key = make_key("client")
+    other = api("ai", key).post("/v1/principals/me/keys", {}).json()["key"]
+    assert api("ai", key).get("/v1/principals/me").status_code == 200
+    # when: the first is revoked with the second
+    first = api("ai", other).get("/v1/principals/me/keys").json()["items"][0]  # oldest first
+    assert key.startswith(first["prefix"])
+    assert api("ai", other).delete(f"/v1/principals/me/keys/{first['key_id']}").status_code == 204
+    # then: this process refuses it at once
+    assert api("ai", key).get("/v1/principals/me").status_code == 401

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -33,11 +34,28 @@ def job_list_for(principal: PrincipalView, *, state=None, type=None, limit=50, o
     return jobs.count(), list(jobs[offset : offset + limit])
 
 
+# The online miners a waiting reason is worked out from, read at most once a second per process: clients poll
+# their queued jobs, and a reason a second old is as good to them as a fresh one (dispatch reads them fresh).
+WAITING_MINERS_SECONDS = 1.0
+_waiting_miners: dict = {"miners": None, "until": 0.0}
+
+
+def waiting_miners_forget() -> None:
+    _waiting_miners["miners"], _waiting_miners["until"] = None, 0.0
+
+
+def _miners_online_recently() -> list:
+    if _waiting_miners["miners"] is None or time.monotonic() >= _waiting_miners["until"]:
+        _waiting_miners["miners"] = gpu.miners_online()
+        _waiting_miners["until"] = time.monotonic() + WAITING_MINERS_SECONDS
+    return _waiting_miners["miners"]
+
+
 def job_waiting_reason(job: Job) -> str | None:
-    """Why a queued job is still waiting, in words a client can act on."""
+    """Why a queued job is still waiting, in words a client can act on (from the miners online a second ago)."""
     if job.state != JobState.QUEUED:
         return None
-    online = gpu.miners_online()
+    online = _miners_online_recently()
     if not online:
         return "no miner is online"
     reasons = [miner_fit(m, job) for m in online]
