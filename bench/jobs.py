@@ -112,6 +112,14 @@ def status_ok(url: str, **kwargs) -> bool:
         return False
 
 
+def broker_users_drop(db: int) -> None:
+    """The Redis ACL users the stack made for its GPU workers (`miner-<db>-...`): they outlive a flushed database."""
+    control = redis.Redis.from_url(REDIS)
+    for user in control.acl_users():
+        if user.startswith(f"miner-{db}-"):
+            control.acl_deluser(user)
+
+
 def drop_databases(name: str) -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         for db in (name, *(f"{name}_{d}" for d in DOMAINS)):
@@ -282,6 +290,7 @@ def main() -> None:
         drop_databases(args.db)
         for db in (args.redis_db, args.celery_db):
             redis.Redis.from_url(f"{REDIS}/{db}").flushdb()
+        broker_users_drop(args.redis_db)
 
     figures = {
         "aitbc_echo_jobs_per_s": aitbc["jobs_per_s"],
